@@ -1,0 +1,152 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Flask, g, render_template, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.exceptions import HTTPException
+
+from feedback.config import load_config
+from feedback.extensions import babel, csrf, db, login_manager, migrate
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Create the app: config → extensions → blueprints → errors → CLI.
+
+    Nothing here touches the database; the schema comes from ``flask db upgrade``.
+    """
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(load_config(app.instance_path))
+    if config:
+        app.config.update(config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_hooks(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_migrations_dir()))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
+    app.jinja_env.globals["get_locale"] = get_locale
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _configure_sqlite(db.engine)
+
+
+def _migrations_dir():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent / "migrations"
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """Durable, concurrent-enough SQLite (quality.md: WAL, synchronous=FULL, busy timeout).
+
+    pysqlite's own transaction handling breaks SAVEPOINT and cannot take the
+    write lock up front, so we emit BEGIN ourselves (SQLAlchemy's documented
+    recipe) and BEGIN IMMEDIATE where a service asks for a write transaction.
+    """
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn):
+        immediate = conn.get_execution_options().get("sqlite_immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def select_locale() -> str:
+    """Respondents and staff choose their language separately; Danish by default."""
+    locales = _current_app_locales()
+    if request.blueprint == "respond":
+        chosen = getattr(g, "respondent_locale", None)
+    else:
+        chosen = session.get("locale")
+        if chosen is None and current_user and current_user.is_authenticated:
+            chosen = current_user.locale
+    if chosen in locales:
+        return chosen
+    return "da"
+
+
+def _current_app_locales() -> tuple[str, ...]:
+    from flask import current_app
+
+    return current_app.config["FEEDBACK_LOCALES"]
+
+
+def register_blueprints(app: Flask) -> None:
+    from feedback.auth.views import bp as auth_bp
+    from feedback.cases.views import bp as cases_bp
+    from feedback.reports.views import bp as reports_bp
+    from feedback.respond.views import bp as respond_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(cases_bp)
+    app.register_blueprint(respond_bp, url_prefix="/r")
+    app.register_blueprint(reports_bp, url_prefix="/reports")
+    # Respondent forms carry their own CSRF token, valid for the life of the
+    # link (decision 7), so a staff session timing out never loses answers.
+    csrf.exempt(respond_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    def render_error(error: HTTPException):
+        code = error.code or 500
+        template = "errors/error.html"
+        return render_template(template, code=code), code
+
+    for code in (400, 403, 404, 405, 413, 429, 500):
+        app.register_error_handler(code, render_error)
+
+
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def register_hooks(app: Flask) -> None:
+    @app.before_request
+    def request_id():
+        g.request_id = uuid.uuid4().hex
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        if request.endpoint != "static":
+            # Case data and questionnaires must not linger in shared caches.
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def register_commands(app: Flask) -> None:
+    from feedback.cli import register
+
+    register(app)

@@ -1,0 +1,95 @@
+"""Forms for cases, participants, meetings and invitations."""
+
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SelectChoice,
+    widgets,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from feedback.models import MeetingMode, MeetingType, ParticipantRole
+
+ROLE_LABELS = {
+    ParticipantRole.child: _l("Child"),
+    ParticipantRole.mother: _l("Mother"),
+    ParticipantRole.father: _l("Father"),
+    ParticipantRole.other_carer: _l("Other carer"),
+    ParticipantRole.network: _l("Network member"),
+    ParticipantRole.professional: _l("Professional"),
+}
+MEETING_TYPE_LABELS = {
+    MeetingType.first: _l("First conversation"),
+    MeetingType.follow_up: _l("Follow-up"),
+    MeetingType.network: _l("Network meeting"),
+    MeetingType.closing: _l("Closing meeting"),
+}
+MEETING_MODE_LABELS = {
+    MeetingMode.in_person: _l("In person"),
+    MeetingMode.video: _l("Video"),
+    MeetingMode.phone: _l("Phone"),
+}
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class CaseForm(FlaskForm):
+    reference = StringField(
+        _l("Case reference"),
+        description=_l("The case number in the case system. No names or CPR numbers."),
+        validators=[DataRequired(), Length(max=100)],
+    )
+    team = SelectField(_l("Team"), validators=[DataRequired()])
+    child_birth_year = IntegerField(
+        _l("Child's birth year"),
+        validators=[InputRequired(), NumberRange(min=1990, max=2100)],
+        render_kw={"inputmode": "numeric"},
+    )
+    child_birth_month = SelectField(
+        _l("Birth month (optional)"),
+        choices=[SelectChoice("", "–")] + [SelectChoice(str(m)) for m in range(1, 13)],
+        validators=[Optional()],
+    )
+    opened_on = DateField(_l("Opened"), default=date.today, validators=[InputRequired()])
+    tags = StringField(
+        _l("Tags (optional)"),
+        description=_l("Separate with commas, for example a programme or a legal basis."),
+        validators=[Optional(), Length(max=500)],
+    )
+
+    def tag_list(self) -> list[str]:
+        return [t.strip()[:100] for t in (self.tags.data or "").split(",") if t.strip()]
+
+
+class ParticipantForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=[SelectChoice(r.value, lbl) for r, lbl in ROLE_LABELS.items()
+                                            if r != ParticipantRole.child])
+    label = StringField(
+        _l("First name or initials (optional)"),
+        validators=[Optional(), Length(max=40)],
+    )
+
+
+class MeetingForm(FlaskForm):
+    held_on = DateField(_l("Date"), default=date.today, validators=[InputRequired()])
+    type = SelectField(_l("Type"), choices=[SelectChoice(t.value, lbl)
+                                            for t, lbl in MEETING_TYPE_LABELS.items()])
+    mode = SelectField(_l("Form"), choices=[SelectChoice(m.value, lbl)
+                                            for m, lbl in MEETING_MODE_LABELS.items()])
+
+
+class InviteForm(FlaskForm):
+    participants = MultiCheckboxField(_l("Who answers?"), validators=[DataRequired(
+        message=_l("Choose at least one respondent."))])
+    instruments = MultiCheckboxField(_l("Questionnaires"), validators=[DataRequired(
+        message=_l("Choose at least one questionnaire."))])

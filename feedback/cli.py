@@ -1,0 +1,100 @@
+"""Command-line tools: ``flask --app feedback <command>`` or ``feedback <command>``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup
+
+from feedback.instruments.loader import load_pack, load_packs, registry
+from feedback.instruments.schema import PackError
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(instruments)
+    app.cli.add_command(demo)
+    app.cli.add_command(users)
+
+
+@click.group(help="Instrument packs.")
+def instruments():
+    pass
+
+
+@instruments.command("list", help="List the packs this installation uses.")
+def instruments_list():
+    for pack in registry().values():
+        click.echo(f"{pack.id:16} {pack.version:8} {pack.family:20} {pack.title['en']}")
+
+
+@instruments.command("check", help="Validate a pack file or a directory of packs.")
+@click.argument("path", type=click.Path(exists=True))
+def instruments_check(path):
+    from pathlib import Path
+
+    target = Path(path)
+    try:
+        packs = load_packs(target) if target.is_dir() else {0: load_pack(target)}
+    except PackError as error:
+        click.echo(str(error), err=True)
+        sys.exit(1)
+    click.echo(f"OK: {len(packs)} pack(s)")
+
+
+@click.group(help="Demo data.")
+def demo():
+    pass
+
+
+@demo.command("load", help="Load demo teams, users and cases (once; keeps existing data).")
+def demo_load():
+    from feedback.services.demo import load_demo
+
+    created = load_demo()
+    if created:
+        click.echo("Demo data loaded.")
+    else:
+        click.echo("Demo data already present; nothing changed.")
+
+
+@click.group(help="Staff users.")
+def users():
+    pass
+
+
+@users.command("create", help="Create a staff user.")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["caseworker", "team_lead", "analyst", "admin"]),
+              required=True)
+@click.option("--name", "display_name", required=True)
+@click.option("--team", "team_names", multiple=True)
+@click.password_option()
+def users_create(username, role, display_name, team_names, password):
+    from flask import current_app
+    from sqlalchemy import select
+
+    from feedback.extensions import db
+    from feedback.models import Team
+    from feedback.services import accounts
+    from feedback.services.errors import Invalid
+
+    org = accounts.get_or_create_organisation(current_app.config["FEEDBACK_ORGANISATION"])
+    teams = []
+    for name in team_names:
+        team = db.session.scalar(select(Team).where(Team.organisation_id == org.id,
+                                                    Team.name == name))
+        teams.append(team or accounts.create_team(org, name))
+    try:
+        accounts.create_user(org, username, password, display_name, role, teams)
+    except Invalid as error:
+        raise click.ClickException(error.code) from None
+    click.echo(f"Created {username}.")
+
+
+def main():
+    """The ``feedback`` console script: Flask's CLI with this app."""
+    from feedback.app import create_app
+
+    FlaskGroup(create_app=create_app)(prog_name="feedback")

@@ -1,0 +1,68 @@
+"""Configuration from ``FEEDBACK_*`` environment variables, with safe defaults.
+
+Secrets that are not given are generated once and kept in the instance folder,
+so a development install needs no setup and keeps its sessions and pseudonyms
+across restarts. Production sets them explicitly (see docs/operations.md).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _instance_secret(instance_path: Path, name: str) -> str:
+    path = instance_path / name
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_hex(32)
+    # O_EXCL: two workers starting at once must agree on one key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value)
+    return value
+
+
+def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
+    """Build the Flask config dict from the environment."""
+    env = dict(os.environ if env is None else env)
+    instance = Path(instance_path)
+    public_url = env.get("FEEDBACK_PUBLIC_URL", "").rstrip("/")
+    secure_default = public_url.startswith("https://")
+    database_url = env.get("FEEDBACK_DATABASE_URL") or f"sqlite:///{instance / 'feedback.sqlite'}"
+    return {
+        "SECRET_KEY": env.get("FEEDBACK_SECRET_KEY") or _instance_secret(instance, "secret_key"),
+        "FEEDBACK_PSEUDONYM_KEY": env.get("FEEDBACK_PSEUDONYM_KEY")
+        or _instance_secret(instance, "pseudonym_key"),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "FEEDBACK_PUBLIC_URL": public_url,
+        "FEEDBACK_ORGANISATION": env.get("FEEDBACK_ORGANISATION", "Demo Kommune"),
+        "FEEDBACK_LINK_VALID_HOURS": int(env.get("FEEDBACK_LINK_VALID_HOURS", "72")),
+        "FEEDBACK_LINK_GRACE_MINUTES": int(env.get("FEEDBACK_LINK_GRACE_MINUTES", "30")),
+        "FEEDBACK_INSTRUMENTS_DIR": env.get("FEEDBACK_INSTRUMENTS_DIR", ""),
+        "MAX_CONTENT_LENGTH": int(env.get("FEEDBACK_MAX_CONTENT_LENGTH", str(64 * 1024))),
+        "SESSION_COOKIE_SECURE": _flag(env.get("FEEDBACK_SECURE_COOKIES"), secure_default),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_NAME": "feedback_staff",
+        "REMEMBER_COOKIE_DURATION": 0,
+        "PERMANENT_SESSION_LIFETIME": int(env.get("FEEDBACK_STAFF_SESSION_MINUTES", "480")) * 60,
+        "WTF_CSRF_TIME_LIMIT": None,  # bound to the staff session instead of the clock
+        "BABEL_DEFAULT_LOCALE": "da",
+        "BABEL_DEFAULT_TIMEZONE": env.get("FEEDBACK_TIMEZONE", "Europe/Copenhagen"),
+        "FEEDBACK_LOCALES": ("da", "en"),
+        "FEEDBACK_LOGIN_THROTTLE": int(env.get("FEEDBACK_LOGIN_THROTTLE", "10")),
+        "FEEDBACK_LINK_THROTTLE": int(env.get("FEEDBACK_LINK_THROTTLE", "20")),
+    }

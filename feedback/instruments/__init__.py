@@ -1,0 +1,1 @@
+"""Instrument packs: questionnaires as versioned data files."""

@@ -1,0 +1,312 @@
+"""The instrument pack format: what a pack file may say, validated on load.
+
+A pack is data (TOML). Validation collects every problem with the field it is
+in, so a wrong pack fails with "file: field: problem" rather than a traceback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+LANGUAGES = ("da", "en")
+FAMILIES = ("outcome", "session", "ruler", "meeting-experience")
+TIMINGS = ("before", "during", "after")
+RESPONSE_KINDS = ("line", "smiley", "faces", "likert")
+RESPONDENTS = ("child", "mother", "father", "other_carer", "network", "professional", "staff")
+DIRECTIONS = ("higher_is_better", "lower_is_better")
+SCORINGS = ("sum", "mean", "none")
+MISSING_CODES = ("skipped", "dont_know")
+_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
+_VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+-]{0,31}$")
+
+
+class PackError(ValueError):
+    """A pack file that does not follow the format; ``problems`` lists each."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.source = source
+        self.problems = problems
+        super().__init__("\n".join(f"{source}: {p}" for p in problems))
+
+
+@dataclass(frozen=True)
+class ResponseSpec:
+    """How an item is answered and what its numbers mean."""
+
+    kind: str
+    min: int
+    max: int
+    #: 1 for 0.1 steps (the 0–10 line), 10 for whole numbers.
+    step_tenths: int
+    low: dict[str, str]
+    high: dict[str, str]
+    direction: str = "higher_is_better"
+    dont_know: bool = False
+    #: Likert labels: one per whole number from ``min`` to ``max``.
+    labels: tuple[dict[str, str], ...] = ()
+
+    @property
+    def decimals(self) -> int:
+        return 1 if self.step_tenths == 1 else 0
+
+
+@dataclass(frozen=True)
+class Item:
+    key: str
+    text: dict[str, str]
+    response: ResponseSpec
+    #: A short domain label for graphs and exports.
+    label: dict[str, str] = field(default_factory=dict)
+    theme: str | None = None
+
+
+@dataclass(frozen=True)
+class CutOff:
+    """A clinical cut-off on the total, for subjects of an age band."""
+
+    value_tenths: int
+    min_age: int = 0
+    max_age: int | None = None
+
+
+@dataclass(frozen=True)
+class Instrument:
+    id: str
+    version: str
+    family: str
+    title: dict[str, str]
+    intro: dict[str, str]
+    respondents: tuple[str, ...]
+    min_age: int
+    max_age: int | None
+    timing: str
+    items: tuple[Item, ...]
+    scoring: str
+    cutoffs: tuple[CutOff, ...] = ()
+    reliable_change_tenths: int | None = None
+    licence: str = ""
+    #: Whether cut-offs and effect sizes may be computed from this instrument.
+    psychometric: bool = True
+
+    @property
+    def total_max_tenths(self) -> int | None:
+        if self.scoring == "none":
+            return None
+        if self.scoring == "mean":
+            return max(i.response.max for i in self.items) * 10
+        return sum(i.response.max * 10 for i in self.items)
+
+    def cutoff_for(self, age: int | None) -> int | None:
+        """The cut-off (tenths) for a subject of ``age``; ``None`` means an adult."""
+        if not self.psychometric:
+            return None
+        for cut in self.cutoffs:
+            if age is None:
+                if cut.max_age is None and cut.min_age >= 18:
+                    return cut.value_tenths
+            elif cut.min_age <= age and (cut.max_age is None or age <= cut.max_age):
+                return cut.value_tenths
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def digest(self) -> str:
+        canonical = json.dumps(self.to_json(), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Instrument:
+        """Rebuild a frozen definition stored with an instrument version."""
+
+        def response(d: dict) -> ResponseSpec:
+            return ResponseSpec(**{**d, "labels": tuple(d.get("labels", ()))})
+
+        return cls(
+            **{
+                **data,
+                "respondents": tuple(data["respondents"]),
+                "items": tuple(
+                    Item(**{**i, "response": response(i["response"])}) for i in data["items"]
+                ),
+                "cutoffs": tuple(CutOff(**c) for c in data.get("cutoffs", ())),
+            }
+        )
+
+
+class _Checker:
+    """Collects problems while reading a pack's raw data."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def fail(self, where: str, problem: str) -> None:
+        self.problems.append(f"{where}: {problem}")
+
+    def get(self, data: dict, key: str, where: str, kind: type | tuple, required=True):
+        path = f"{where}.{key}" if where else key
+        if key not in data:
+            if required:
+                self.fail(path, "is missing")
+            return None
+        value = data[key]
+        if isinstance(value, bool) and kind is not bool and bool not in _tuple(kind):
+            self.fail(path, f"must be {_kind_name(kind)}, not true/false")
+            return None
+        if not isinstance(value, kind):
+            self.fail(path, f"must be {_kind_name(kind)}")
+            return None
+        return value
+
+    def choice(self, data: dict, key: str, where: str, choices: tuple, default=None):
+        path = f"{where}.{key}" if where else key
+        value = data.get(key, default)
+        if value is None:
+            self.fail(path, "is missing")
+        elif value not in choices:
+            self.fail(path, f"must be one of {', '.join(choices)} (got {value!r})")
+        return value
+
+    def texts(self, data: dict, key: str, where: str, required=True) -> dict[str, str]:
+        value = self.get(data, key, where, dict, required)
+        path = f"{where}.{key}" if where else key
+        if value is None:
+            return {}
+        for lang in LANGUAGES:
+            if not isinstance(value.get(lang), str) or not value[lang].strip():
+                self.fail(f"{path}.{lang}", "text is missing")
+        for lang in value:
+            if not isinstance(lang, str) or not re.fullmatch(r"[a-z]{2,3}", lang):
+                self.fail(path, f"unknown language code {lang!r}")
+        return {k: v for k, v in value.items() if isinstance(v, str)}
+
+
+def _tuple(kind) -> tuple:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def _kind_name(kind) -> str:
+    names = {str: "text", int: "a whole number", float: "a number", dict: "a table",
+             list: "a list", bool: "true or false"}
+    return " or ".join(names.get(k, k.__name__) for k in _tuple(kind))
+
+
+def _response(c: _Checker, data: dict, where: str) -> ResponseSpec | None:
+    before = len(c.problems)
+    kind = c.choice(data, "type", where, RESPONSE_KINDS)
+    lo = c.get(data, "min", where, int)
+    hi = c.get(data, "max", where, int)
+    step = c.get(data, "step", where, (int, float), required=False)
+    step = 1 if step is None else step
+    if step not in (0.1, 1):
+        c.fail(f"{where}.step", "must be 0.1 or 1")
+    if kind != "line" and step != 1:
+        c.fail(f"{where}.step", f"a {kind} scale takes whole numbers only (step = 1)")
+    if isinstance(lo, int) and isinstance(hi, int) and not 0 <= lo < hi <= 10:
+        c.fail(f"{where}.min", "range must satisfy 0 <= min < max <= 10")
+    low = c.texts(data, "low", where)
+    high = c.texts(data, "high", where)
+    direction = c.choice(data, "direction", where, DIRECTIONS, "higher_is_better")
+    dont_know = c.get(data, "dont_know", where, bool, required=False) or False
+    labels: tuple[dict[str, str], ...] = ()
+    if kind == "likert":
+        raw = c.get(data, "labels", where, list)
+        if raw is not None and isinstance(lo, int) and isinstance(hi, int):
+            if len(raw) != hi - lo + 1:
+                c.fail(f"{where}.labels", f"needs {hi - lo + 1} labels, one per value")
+            labels = tuple(
+                c.texts({"label": lab}, "label", f"{where}.labels[{n}]")
+                for n, lab in enumerate(raw)
+            )
+    if len(c.problems) > before:
+        return None
+    return ResponseSpec(kind=kind, min=lo, max=hi, step_tenths=1 if step == 0.1 else 10,
+                        low=low, high=high, direction=direction, dont_know=dont_know,
+                        labels=labels)
+
+
+def validate_pack(data: dict, source: str) -> Instrument:
+    """Turn a pack's raw data into an :class:`Instrument`, or raise :class:`PackError`."""
+    c = _Checker()
+    pack_id = c.get(data, "id", "", str)
+    if pack_id is not None and not _KEY.match(pack_id):
+        c.fail("id", "use lower-case letters, digits, '-' or '_' (max 64)")
+    version = c.get(data, "version", "", str)
+    if version is not None and not _VERSION.match(version):
+        c.fail("version", "must be a short version such as 1.0")
+    family = c.get(data, "family", "", str)
+    if family is not None and not _KEY.match(family):
+        c.fail("family", f"must be one of {', '.join(FAMILIES)} or a custom lower-case name")
+    title = c.texts(data, "title", "")
+    intro = c.texts(data, "intro", "")
+    respondents = c.get(data, "respondents", "", list) or []
+    for r in respondents:
+        if r not in RESPONDENTS:
+            c.fail("respondents", f"unknown respondent {r!r}; use {', '.join(RESPONDENTS)}")
+    ages = c.get(data, "ages", "", dict) or {}
+    min_age = c.get(ages, "min", "ages", int) if ages else None
+    max_age = c.get(ages, "max", "ages", int, required=False) if ages else None
+    if isinstance(min_age, int) and isinstance(max_age, int) and min_age > max_age:
+        c.fail("ages", "min is above max")
+    timing = c.choice(data, "timing", "", TIMINGS)
+    scoring_table = c.get(data, "scoring", "", dict) or {}
+    scoring = c.choice(scoring_table, "total", "scoring", SCORINGS) if scoring_table else None
+    licence = c.get(data, "licence", "", str, required=False) or ""
+    psychometric = c.get(data, "psychometric", "", bool, required=False)
+    rc = c.get(data, "reliable_change", "", (int, float), required=False)
+
+    default_response = data.get("response")
+    items_raw = c.get(data, "items", "", list) or []
+    if not items_raw and "items" in data:
+        c.fail("items", "needs at least one item")
+    items: list[Item] = []
+    seen: set[str] = set()
+    for n, raw in enumerate(items_raw):
+        where = f"items[{n}]"
+        if not isinstance(raw, dict):
+            c.fail(where, "must be a table")
+            continue
+        key = c.get(raw, "key", where, str)
+        if key is not None:
+            if not _KEY.match(key):
+                c.fail(f"{where}.key", "use lower-case letters, digits, '-' or '_'")
+            if key in seen:
+                c.fail(f"{where}.key", f"{key!r} is used twice")
+            seen.add(key)
+        text = c.texts(raw, "text", where)
+        label = c.texts(raw, "label", where, required=False)
+        merged = {**(default_response or {}), **raw.get("response", {})}
+        if not merged:
+            c.fail(f"{where}.response", "is missing (give it here or as the pack's [response])")
+            continue
+        response = _response(c, merged, f"{where}.response")
+        if key and response:
+            items.append(Item(key=key, text=text, response=response, label=label,
+                              theme=raw.get("theme")))
+
+    cutoffs: list[CutOff] = []
+    for n, raw in enumerate(c.get(data, "cutoffs", "", list, required=False) or []):
+        where = f"cutoffs[{n}]"
+        value = c.get(raw, "value", where, (int, float))
+        lo = c.get(raw, "min_age", where, int, required=False) or 0
+        hi = c.get(raw, "max_age", where, int, required=False)
+        if isinstance(value, (int, float)):
+            total_max = sum(i.response.max for i in items) if scoring == "sum" else 10
+            if not 0 <= value <= total_max:
+                c.fail(f"{where}.value", f"must be within the total's range 0–{total_max}")
+            cutoffs.append(CutOff(value_tenths=round(value * 10), min_age=lo, max_age=hi))
+
+    if c.problems:
+        raise PackError(source, c.problems)
+    return Instrument(
+        id=pack_id, version=version, family=family, title=title, intro=intro,
+        respondents=tuple(respondents), min_age=min_age or 0, max_age=max_age, timing=timing,
+        items=tuple(items), scoring=scoring, cutoffs=tuple(cutoffs),
+        reliable_change_tenths=None if rc is None else round(rc * 10), licence=licence,
+        psychometric=True if psychometric is None else psychometric,
+    )

@@ -1,0 +1,29 @@
+"""Typed SQLAlchemy models; import from here."""
+
+from feedback.models.audit import AuditEvent
+from feedback.models.cases import (
+    Case,
+    CaseTag,
+    Meeting,
+    MeetingMode,
+    MeetingType,
+    Participant,
+    ParticipantRole,
+)
+from feedback.models.instruments import InstrumentVersion
+from feedback.models.invitations import (
+    Invitation,
+    InvitationItem,
+    InvitationToken,
+    Subject,
+    TokenKind,
+)
+from feedback.models.org import Organisation, Role, Team, TeamMembership, User
+from feedback.models.responses import Answer, Response
+
+__all__ = [
+    "Answer", "AuditEvent", "Case", "CaseTag", "InstrumentVersion", "Invitation",
+    "InvitationItem", "InvitationToken", "Meeting", "MeetingMode", "MeetingType",
+    "Organisation", "Participant", "ParticipantRole", "Response", "Role", "Subject",
+    "Team", "TeamMembership", "TokenKind", "User",
+]

@@ -1,0 +1,90 @@
+"""Organisation, teams and staff users."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from feedback.extensions import db
+from feedback.models.types import UTCDateTime, new_id, utcnow
+
+
+class Role(enum.StrEnum):
+    caseworker = "caseworker"
+    team_lead = "team_lead"
+    analyst = "analyst"
+    admin = "admin"
+
+
+class Organisation(db.Model):
+    __tablename__ = "organisations"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    #: Shown in the page header; not personal data.
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+
+    teams: Mapped[list[Team]] = relationship(back_populates="organisation")
+
+
+class Team(db.Model):
+    """A team or unit; a supplier's family centre is a team of its own."""
+
+    __tablename__ = "teams"
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"))
+    name: Mapped[str] = mapped_column(String(200))
+
+    organisation: Mapped[Organisation] = relationship(back_populates="teams")
+    members: Mapped[list[TeamMembership]] = relationship(back_populates="team")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"))
+    #: Login name, stored lower-case.
+    username: Mapped[str] = mapped_column(String(200), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    #: argon2 hash; never the password.
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, native_enum=False, length=20, create_constraint=True, name="role"))
+    #: A deactivated user's session stops working on the next request.
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: The staff member's chosen interface language; respondents choose their own.
+    locale: Mapped[str] = mapped_column(String(10), default="da")
+    #: Bumped on password change or deactivation; old sessions no longer match.
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship()
+    memberships: Mapped[list[TeamMembership]] = relationship(back_populates="user")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.active
+
+    def get_id(self) -> str:  # Flask-Login
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def team_ids(self) -> list[uuid.UUID]:
+        return [m.team_id for m in self.memberships]
+
+
+class TeamMembership(db.Model):
+    __tablename__ = "team_memberships"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    team_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teams.id"), primary_key=True)
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    team: Mapped[Team] = relationship(back_populates="members")

@@ -1,0 +1,164 @@
+"""The respondent's pages: open a link, answer the bundle, see a thank-you.
+
+The link's token is swapped for a respondent cookie on the first visit, and
+the browser is sent to a URL without it (decision 6). Case, meeting,
+respondent and instrument always come from that cookie's token, never from
+the form.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from feedback.respond.forms import answer_form
+from feedback.services import invitations, responses
+from feedback.services.errors import (
+    AlreadyAnswered,
+    Invalid,
+    LinkUnusable,
+    NotFound,
+    SubmissionConflict,
+)
+
+bp = Blueprint("respond", __name__)
+
+COOKIE = "feedback_respondent"
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="feedback.respondent")
+
+
+@bp.before_request
+def read_cookie():
+    g.respondent = None
+    raw = request.cookies.get(COOKIE)
+    if raw:
+        try:
+            g.respondent = _serializer().loads(raw)
+        except BadSignature:
+            g.respondent = None
+    locale = (g.respondent or {}).get("l")
+    g.respondent_locale = locale if locale in current_app.config["FEEDBACK_LOCALES"] else "da"
+
+
+def _set_cookie(response, token_id: str, locale: str, expires):
+    response.set_cookie(
+        COOKIE, _serializer().dumps({"t": token_id, "l": locale}),
+        expires=expires, path=url_for("respond.current"), httponly=True, samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+    )
+
+
+def unusable():
+    """One page for every bad link: it never says which way the link was bad."""
+    return render_template("respond/unusable.html"), 404
+
+
+def wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+@bp.route("/<token>")
+def open_link(token):
+    try:
+        row = invitations.open_link(token)
+    except LinkUnusable:
+        return unusable()
+    response = redirect(url_for("respond.current"), 303)
+    _set_cookie(response, str(row.id), g.respondent_locale, row.invitation.expires_at)
+    return response
+
+
+def _token():
+    if not g.respondent:
+        raise LinkUnusable()
+    return invitations.respondent_token(g.respondent.get("t", ""), grace=True)
+
+
+@bp.route("/")
+def current():
+    try:
+        token = _token()
+    except LinkUnusable:
+        return unusable()
+    position = responses.next_position(token)
+    if position is None:
+        return render_template("respond/done.html")
+    item, instrument = responses.bundle_item(token, position)
+    form = answer_form(instrument, str(token.id))
+    return _questionnaire(token, position, instrument, form)
+
+
+def _questionnaire(token, position, instrument, form, status=200, message=None):
+    items = token.invitation.items
+    return render_template(
+        "respond/questionnaire.html", form=form, instrument=instrument, position=position,
+        step=[i.position for i in items].index(position) + 1, steps=len(items),
+        lang=g.respondent_locale, message=message,
+    ), status
+
+
+@bp.route("/q/<int:position>", methods=["POST"])
+def submit(position):
+    try:
+        token = _token()
+        item, instrument = responses.bundle_item(token, position)
+    except (LinkUnusable, NotFound):
+        return _refused(404, "link") if wants_json() else unusable()
+    form = answer_form(instrument, str(token.id), request.form)
+    if not form.validate():
+        status = 400 if form.csrf_failed or form.submission_id_missing else 422
+        if wants_json():
+            return _refused(status, "invalid", errors=form.errors)
+        return _questionnaire(token, position, instrument, form, status=status)
+    try:
+        receipt = responses.submit(token, position, form.submission_id.data, form.answers(),
+                                   g.respondent_locale)
+    except SubmissionConflict:
+        message = _("These answers were already sent with different values. "
+                    "Please ask your caseworker.")
+        if wants_json():
+            return _refused(422, "conflict")
+        return _questionnaire(token, position, instrument, form, 422, message)
+    except AlreadyAnswered:
+        if wants_json():
+            return _refused(409, "already_answered")
+        return redirect(url_for("respond.current"), 303)
+    except Invalid:
+        return _refused(400, "invalid") if wants_json() else (unusable()[0], 400)
+    if wants_json():
+        return jsonify(ok=True, response_id=str(receipt.response_id),
+                       submitted_at=receipt.submitted_at.isoformat(),
+                       next=url_for("respond.current")), 201 if receipt.created else 200
+    return redirect(url_for("respond.current"), 303)
+
+
+def _refused(status: int, code: str, **extra):
+    return jsonify(ok=False, error=code, **extra), status
+
+
+@bp.route("/language", methods=["POST"])
+def language():
+    """The respondent's own language choice, kept in their cookie."""
+    locale = request.form.get("locale", "")
+    try:
+        token = _token()
+    except LinkUnusable:
+        return unusable()
+    if locale not in current_app.config["FEEDBACK_LOCALES"]:
+        locale = g.respondent_locale
+    response = redirect(url_for("respond.current"), 303)
+    _set_cookie(response, str(token.id), locale, token.invitation.expires_at)
+    return response

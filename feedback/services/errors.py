@@ -1,0 +1,42 @@
+"""Domain errors that views translate into pages and status codes."""
+
+
+class DomainError(Exception):
+    """Base class; ``code`` is a stable identifier views map to a message."""
+
+    code = "error"
+
+    def __init__(self, code: str | None = None, **details):
+        self.code = code or self.code
+        self.details = details
+        super().__init__(self.code)
+
+
+class NotFound(DomainError):
+    """Missing, or not the user's to see: the two are indistinguishable on purpose."""
+
+    code = "not_found"
+
+
+class Invalid(DomainError):
+    """Input that breaks a rule; ``details`` name the field."""
+
+    code = "invalid"
+
+
+class LinkUnusable(DomainError):
+    """A link or code that is unknown, expired, revoked or used up (never says which)."""
+
+    code = "link_unusable"
+
+
+class SubmissionConflict(DomainError):
+    """The same submission id arrived again with different answers."""
+
+    code = "submission_conflict"
+
+
+class AlreadyAnswered(DomainError):
+    """This questionnaire in the invitation was answered by another submission."""
+
+    code = "already_answered"

@@ -1,0 +1,172 @@
+"""Invitations to answer, their link tokens, and opening a link."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from feedback.extensions import db
+from feedback.models import (
+    Case,
+    Invitation,
+    InvitationItem,
+    InvitationToken,
+    Meeting,
+    Participant,
+    ParticipantRole,
+    Subject,
+    TokenKind,
+    User,
+)
+from feedback.models.types import utcnow
+from feedback.services import audit
+from feedback.services.cases import visible_cases
+from feedback.services.errors import Invalid, LinkUnusable
+from feedback.services.instruments import current, ensure_version
+from feedback.services.uow import begin_write
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedLink:
+    invitation: Invitation
+    token: str
+
+
+def _expiry(meeting: Meeting) -> datetime:
+    hours = current_app.config["FEEDBACK_LINK_VALID_HOURS"]
+    # From the end of the meeting day in UTC: generous by up to a day, never short.
+    end_of_day = datetime.combine(meeting.held_on, time.max, tzinfo=utcnow().tzinfo)
+    return end_of_day + timedelta(hours=hours)
+
+
+def default_subject(participant: Participant) -> Subject:
+    """Parents and others rate the child's well-being by default (decision 8)."""
+    return Subject.self if participant.role == ParticipantRole.child else Subject.child
+
+
+def invite(user: User, meeting: Meeting, participant: Participant, pack_ids: list[str],
+           subject: Subject | str | None = None) -> IssuedLink:
+    """Create an invitation for one respondent with an ordered bundle, and its first link."""
+    if participant.case_id != meeting.case_id:
+        raise Invalid("participant_not_in_case", field="participant")
+    if not pack_ids:
+        raise Invalid("instrument_required", field="instruments")
+    if len(set(pack_ids)) != len(pack_ids):
+        raise Invalid("instrument_twice", field="instruments")
+    instruments = [current(p) for p in pack_ids]
+    order = {"before": 0, "during": 1, "after": 2}
+    # "When it is given" orders the bundle (decision 5); a stable sort keeps the chosen order.
+    instruments.sort(key=lambda i: order[i.timing])
+    begin_write()
+    invitation = Invitation(
+        meeting_id=meeting.id, participant_id=participant.id,
+        subject=Subject(subject) if subject else default_subject(participant),
+        created_by_id=user.id, expires_at=_expiry(meeting),
+    )
+    db.session.add(invitation)
+    for position, instrument in enumerate(instruments):
+        version = ensure_version(instrument)
+        db.session.add(InvitationItem(invitation=invitation, position=position,
+                                      instrument_version_id=version.id))
+    token = _new_token(invitation)
+    db.session.flush()
+    audit.record("invitation.create", "invitation", invitation.id)
+    db.session.commit()
+    return IssuedLink(invitation, token)
+
+
+def reissue(user: User, invitation: Invitation) -> str:
+    """Show the QR code again: a new token, and the earlier unopened ones revoked."""
+    begin_write()
+    now = utcnow()
+    db.session.execute(
+        update(InvitationToken)
+        .where(InvitationToken.invitation_id == invitation.id,
+               InvitationToken.revoked_at.is_(None), InvitationToken.opened_at.is_(None))
+        .values(revoked_at=now)
+    )
+    token = _new_token(invitation)
+    audit.record("invitation.reissue", "invitation", invitation.id)
+    db.session.commit()
+    return token
+
+
+def _new_token(invitation: Invitation) -> str:
+    token = secrets.token_urlsafe(16)  # 128 bits
+    db.session.add(InvitationToken(invitation=invitation, kind=TokenKind.link,
+                                   token_hash=hash_token(token)))
+    return token
+
+
+def meeting_invitations(meeting: Meeting) -> list[Invitation]:
+    return list(db.session.scalars(
+        select(Invitation).where(Invitation.meeting_id == meeting.id)
+        .order_by(Invitation.created_at)
+    ))
+
+
+def open_link(token: str) -> InvitationToken:
+    """Exchange a link token for the token row the respondent cookie will carry.
+
+    Unknown, revoked, expired and used-up links all raise the same
+    :class:`LinkUnusable`, so a guesser learns nothing.
+    """
+    if not token or len(token) > 100:
+        raise LinkUnusable()
+    row = db.session.scalar(
+        select(InvitationToken).where(InvitationToken.token_hash == hash_token(token)))
+    if row is None or not _usable(row, grace=False):
+        audit.record_now("link.open", "invitation_token", row.id if row else None,
+                         outcome="refused", actor_kind="respondent")
+        raise LinkUnusable()
+    if row.opened_at is None:
+        begin_write()
+        row.opened_at = utcnow()
+        audit.record("link.open", "invitation", row.invitation_id, actor_kind="respondent")
+        db.session.commit()
+    return row
+
+
+def respondent_token(token_id: uuid.UUID | str, *, grace: bool) -> InvitationToken:
+    """The token behind a respondent cookie, if it still opens its invitation."""
+    try:
+        row = db.session.get(InvitationToken, uuid.UUID(str(token_id)))
+    except ValueError:
+        row = None
+    if row is None or not _usable(row, grace=grace, allow_complete=True):
+        raise LinkUnusable()
+    return row
+
+
+def _usable(row: InvitationToken, *, grace: bool, allow_complete: bool = False) -> bool:
+    if row.revoked_at is not None:
+        return False
+    limit = row.invitation.expires_at
+    if grace:
+        limit += timedelta(minutes=current_app.config["FEEDBACK_LINK_GRACE_MINUTES"])
+    if utcnow() > limit:
+        return False
+    return allow_complete or not row.invitation.complete
+
+
+def get_invitation(user: User, invitation_id: uuid.UUID | str) -> Invitation | None:
+    """The invitation if its case is visible to ``user``."""
+    try:
+        inv_uuid = uuid.UUID(str(invitation_id))
+    except ValueError:
+        return None
+    return db.session.scalar(
+        select(Invitation).join(Meeting, Meeting.id == Invitation.meeting_id)
+        .where(Invitation.id == inv_uuid,
+               Meeting.case_id.in_(visible_cases(user).with_only_columns(Case.id)))
+    )

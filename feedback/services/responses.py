@@ -1,0 +1,118 @@
+"""Storing a respondent's answers: exactly once, and only when durably committed."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from feedback.extensions import db
+from feedback.instruments.schema import Instrument
+from feedback.instruments.scoring import ItemAnswer, total_tenths
+from feedback.models import Answer, InvitationItem, InvitationToken, Response
+from feedback.models.types import utcnow
+from feedback.services import audit
+from feedback.services.errors import AlreadyAnswered, Invalid, NotFound, SubmissionConflict
+from feedback.services.instruments import definition
+from feedback.services.uow import begin_write
+
+
+@dataclass(frozen=True)
+class Receipt:
+    response_id: uuid.UUID
+    submitted_at: datetime
+    #: False when this was a repeat of an earlier, identical submission.
+    created: bool
+
+
+def bundle_item(token: InvitationToken, position: int) -> tuple[InvitationItem, Instrument]:
+    """The questionnaire at ``position`` in the token's invitation, with its definition."""
+    for item in token.invitation.items:
+        if item.position == position:
+            return item, definition(item.instrument_version)
+    raise NotFound()
+
+
+def next_position(token: InvitationToken) -> int | None:
+    """The first unanswered questionnaire in the bundle, or ``None`` when all are done."""
+    for item in token.invitation.items:
+        if item.used_at is None:
+            return item.position
+    return None
+
+
+def submit(token: InvitationToken, position: int, submission_id: str,
+           answers: dict[str, ItemAnswer], locale: str) -> Receipt:
+    """Store one questionnaire's answers from a respondent link.
+
+    Using up the questionnaire and inserting the response happen in one
+    transaction; a repeat of the same submission returns the first receipt,
+    and the same id with other answers is refused.
+    """
+    try:
+        sid = uuid.UUID(submission_id)
+    except (TypeError, ValueError):
+        raise Invalid("submission_id") from None
+    item, instrument = bundle_item(token, position)
+    if set(answers) != {i.key for i in instrument.items}:
+        raise Invalid("items_incomplete")
+
+    earlier = _by_submission(sid)
+    if earlier is not None:
+        return _repeat(earlier, token, item, answers)
+
+    invitation = token.invitation
+    begin_write()
+    now = utcnow()
+    used = db.session.execute(
+        update(InvitationItem)
+        .where(InvitationItem.invitation_id == item.invitation_id,
+               InvitationItem.position == position, InvitationItem.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if used != 1:
+        db.session.rollback()
+        # A parallel copy of this very submission may have won the race.
+        earlier = _by_submission(sid)
+        if earlier is not None:
+            return _repeat(earlier, token, item, answers)
+        raise AlreadyAnswered()
+    response = Response(
+        submission_id=sid, meeting_id=invitation.meeting_id,
+        participant_id=invitation.participant_id, invitation_id=invitation.id,
+        instrument_version_id=item.instrument_version_id, subject=invitation.subject,
+        total_tenths=total_tenths(instrument, answers), submitted_at=now, locale=locale,
+    )
+    response.answers = [
+        Answer(item_key=it.key, position=n, value_tenths=answers[it.key].value_tenths,
+               missing_code=answers[it.key].missing_code)
+        for n, it in enumerate(instrument.items)
+    ]
+    db.session.add(response)
+    audit.record("response.submit", "response", response.id, actor_kind="respondent")
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The submission id was already used for another questionnaire.
+        db.session.rollback()
+        raise SubmissionConflict() from None
+    db.session.expire(item)
+    return Receipt(response.id, now, created=True)
+
+
+def _by_submission(sid: uuid.UUID) -> Response | None:
+    return db.session.scalar(select(Response).where(Response.submission_id == sid))
+
+
+def _repeat(earlier: Response, token: InvitationToken, item: InvitationItem,
+            answers: dict[str, ItemAnswer]) -> Receipt:
+    stored = {a.item_key: ItemAnswer(a.value_tenths, a.missing_code) for a in earlier.answers}
+    same_place = (earlier.invitation_id == token.invitation_id
+                  and earlier.instrument_version_id == item.instrument_version_id)
+    if not same_place or stored != answers:
+        raise SubmissionConflict()
+    return Receipt(earlier.id, earlier.submitted_at, created=False)

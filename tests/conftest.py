@@ -1,0 +1,131 @@
+"""Fixtures: an app per database engine, schema built by running the migrations.
+
+Every database test runs on SQLite, and on PostgreSQL too when
+``FEEDBACK_TEST_POSTGRES_URL`` is set. Then a PostgreSQL test fails, never
+skips, when the server cannot be reached (decision 23).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from contextlib import contextmanager
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+from flask_sqlalchemy.session import Session as FlaskSession
+
+from feedback import create_app
+from feedback.extensions import db as _db
+
+POSTGRES_URL = os.environ.get("FEEDBACK_TEST_POSTGRES_URL", "")
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key-not-for-production",
+    "FEEDBACK_PSEUDONYM_KEY": "test-pseudonym-key",
+    "FEEDBACK_PUBLIC_URL": "",
+    "WTF_CSRF_ENABLED": False,
+}
+
+
+def _pg_url(database: str) -> sa.URL:
+    url = sa.make_url(POSTGRES_URL)
+    return url.set(drivername="postgresql+psycopg", database=database)
+
+
+@contextmanager
+def fresh_database(backend: str, tmp_path_factory):
+    """A new, empty database URL for ``backend``; dropped afterwards."""
+    if backend == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "feedback.sqlite"
+        yield f"sqlite:///{path}"
+        return
+    name = f"feedback_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(_pg_url(sa.make_url(POSTGRES_URL).database or "postgres"),
+                             isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield _pg_url(name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@contextmanager
+def migrated_app(backend: str, tmp_path_factory, **config):
+    with fresh_database(backend, tmp_path_factory) as url:
+        app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url, **config})
+        with app.app_context():
+            upgrade()
+        try:
+            yield app
+        finally:
+            with app.app_context():
+                _db.session.remove()
+                _db.engine.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request):
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def app(backend, tmp_path_factory):
+    """The app on a migrated database, shared by the tests of one backend."""
+    with migrated_app(backend, tmp_path_factory) as app:
+        yield app
+
+
+class _TestSession(FlaskSession):
+    # Flask-SQLAlchemy picks the engine itself; tests need the shared connection.
+    def get_bind(self, *args, **kwargs):
+        return self.bind
+
+
+@pytest.fixture
+def db(app):
+    """One transaction per test, rolled back at the end; services' commits are savepoints."""
+    with app.app_context():
+        conn = _db.engine.connect()
+        outer = conn.begin()
+        original = _db.session
+        _db.session = _db._make_scoped_session(
+            {"class_": _TestSession, "bind": conn, "join_transaction_mode": "create_savepoint"}
+        )
+        try:
+            yield _db
+        finally:
+            _db.session.remove()
+            _db.session = original
+            outer.rollback()
+            conn.close()
+
+
+@pytest.fixture
+def client(app, db):
+    return app.test_client()
+
+
+@pytest.fixture
+def live_app(backend, tmp_path_factory):
+    """An app on its own database with real commits, for concurrency tests."""
+    with migrated_app(backend, tmp_path_factory) as app:
+        yield app
+
+
+def hidden_inputs(html: str) -> dict[str, str]:
+    """The hidden inputs of a page, as a browser would send them back."""
+    fields = {}
+    for tag in re.findall(r"<input[^>]*type=\"hidden\"[^>]*>", html):
+        name = re.search(r'name="([^"]+)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        if name:
+            fields[name.group(1)] = value.group(1) if value else ""
+    return fields
