@@ -25,9 +25,9 @@ translations: $(BIN)/python
 
 # Update the catalogue after changing user-visible strings.
 messages: $(BIN)/python
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o feedback/translations/messages.pot \
-	  --no-location --sort-output --project=feedback --copyright-holder="feedback contributors" .
-	$(BIN)/pybabel update -q -N -i feedback/translations/messages.pot -d feedback/translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o feedback/translations/messages.pot \
+	  --no-location --sort-output --project=feedback --copyright-holder="feedback contributors" feedback
+	$(BIN)/pybabel update -N -i feedback/translations/messages.pot -d feedback/translations --no-fuzzy-matching --ignore-obsolete
 
 # Debian's Chromium for the browser tests (Playwright cannot download its own here).
 chromium:

@@ -33,6 +33,8 @@ MESSAGES = {
     "instrument_required": lambda: _("Choose at least one questionnaire."),
     "instrument_twice": lambda: _("A questionnaire was chosen twice."),
     "unknown_instrument": lambda: _("Unknown questionnaire."),
+    "meeting_too_old": lambda: _(
+        "Links for this meeting would already have expired. Create a new meeting for today."),
     "pack_changed_without_version": lambda: _(
         "The questionnaire was changed without a new version number. Ask the administrator."),
 }

@@ -63,6 +63,9 @@ def invite(user: User, meeting: Meeting, participant: Participant, pack_ids: lis
         raise Invalid("instrument_required", field="instruments")
     if len(set(pack_ids)) != len(pack_ids):
         raise Invalid("instrument_twice", field="instruments")
+    if _expiry(meeting) <= utcnow():
+        # The link would be dead on arrival (decision 3): say so instead.
+        raise Invalid("meeting_too_old", field="participants")
     instruments = [current(p) for p in pack_ids]
     order = {"before": 0, "during": 1, "after": 2}
     # "When it is given" orders the bundle (decision 5); a stable sort keeps the chosen order.
