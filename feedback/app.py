@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from urllib.parse import parse_qsl
 
-from flask import Flask, g, render_template, request, session
+from flask import Flask, abort, g, render_template, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import event
@@ -115,8 +116,10 @@ def register_blueprints(app: Flask) -> None:
 def register_errorhandlers(app: Flask) -> None:
     def render_error(error: HTTPException):
         code = error.code or 500
-        template = "errors/error.html"
-        return render_template(template, code=code), code
+        if code == 404 and request.path.startswith("/r/"):
+            # A respondent never sees staff pages, and never learns why a link failed.
+            return render_template("respond/unusable.html"), 404
+        return render_template("errors/error.html", code=code), code
 
     for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, render_error)
@@ -133,6 +136,20 @@ def register_hooks(app: Flask) -> None:
     def request_id():
         g.request_id = uuid.uuid4().hex
 
+    @app.before_request
+    def refuse_malformed_input():
+        """NUL bytes and invalid UTF-8 are refused with 400, the same on both databases.
+
+        Werkzeug would quietly replace invalid bytes, and PostgreSQL refuses
+        NUL in text columns with an error; neither may reach a form.
+        """
+        if not _clean_urlencoded(request.query_string):
+            abort(400)
+        if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
+            # Cached, so the form parser reads the same bytes afterwards.
+            if not _clean_urlencoded(request.get_data(cache=True)):
+                abort(400)
+
     @app.after_request
     def security_headers(response):
         response.headers.setdefault("Content-Security-Policy", CSP)
@@ -144,6 +161,15 @@ def register_hooks(app: Flask) -> None:
             # Case data and questionnaires must not linger in shared caches.
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+def _clean_urlencoded(raw: bytes) -> bool:
+    try:
+        pairs = parse_qsl(raw.decode("ascii"), keep_blank_values=True, encoding="utf-8",
+                          errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        return False
+    return not any("\x00" in key or "\x00" in value for key, value in pairs)
 
 
 def register_commands(app: Flask) -> None:

@@ -13,6 +13,8 @@ import uuid
 from contextlib import contextmanager
 
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 import sqlalchemy as sa
 from flask_migrate import upgrade
 from flask_sqlalchemy.session import Session as FlaskSession
@@ -108,8 +110,24 @@ def db(app):
             conn.close()
 
 
+class FreshGlobalsClient(FlaskClient):
+    """A test client whose requests start with an empty ``g``, as in production.
+
+    The ``db`` fixture keeps one app context open for the whole test, and
+    Flask reuses it for requests; without this, Flask-Babel's cached locale
+    and Flask-Login's cached user would leak from one request to the next.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            for key in list(g):
+                g.pop(key)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app, db):
+    app.test_client_class = FreshGlobalsClient
     return app.test_client()
 
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from feedback.instruments.schema import Instrument, ResponseSpec
 
 # Strict: digits, optionally one decimal. Refuses 1e1, NaN, 10.05, -1, " 5".
-_DECIMAL = re.compile(r"^(\d{1,2})(?:\.(\d))?$")
-_WHOLE = re.compile(r"^(\d{1,2})$")
+_DECIMAL = re.compile(r"([0-9]{1,2})(?:\.([0-9]))?")
+_WHOLE = re.compile(r"([0-9]{1,2})")
 
 
 class ValueRefused(ValueError):
@@ -39,7 +39,7 @@ def parse_value(raw: str, spec: ResponseSpec) -> ItemAnswer:
         return ItemAnswer(None, "dont_know")
     if raw == "":
         raise ValueRefused("missing")
-    match = (_DECIMAL if spec.step_tenths == 1 else _WHOLE).match(raw)
+    match = (_DECIMAL if spec.step_tenths == 1 else _WHOLE).fullmatch(raw)
     if not match:
         raise ValueRefused("format")
     tenths = int(match.group(1)) * 10 + int((match.groups() + (None,))[1] or 0)
