@@ -20,8 +20,7 @@ install-test: $(BIN)/python
 	$(MAKE) --no-print-directory translations chromium
 
 translations: $(BIN)/python
-	$(BIN)/pybabel compile --use-fuzzy -q -d feedback/translations 2>/dev/null || \
-	  $(BIN)/pybabel compile -q -d feedback/translations
+	$(BIN)/pybabel compile --statistics -d feedback/translations
 
 # Update the catalogue after changing user-visible strings.
 messages: $(BIN)/python

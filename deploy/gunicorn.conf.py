@@ -6,6 +6,9 @@ sync worker's timeout (decision 26). Everything can be set from the environment.
 
 import multiprocessing
 import os
+import re
+
+from gunicorn.glogging import Logger
 
 bind = os.environ.get("FEEDBACK_BIND", "127.0.0.1:8000")
 worker_class = "gthread"
@@ -19,6 +22,21 @@ keepalive = 5
 forwarded_allow_ips = os.environ.get("FEEDBACK_FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = os.environ.get("FEEDBACK_ACCESS_LOG", "-")
 errorlog = "-"
-# Query strings may carry a link token on the first visit: log the path only.
+# The path only, never the query string.
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
+
+_LINK = re.compile(r"^/r/[A-Za-z0-9_-]{16,}$")
+
+
+class RedactingLogger(Logger):
+    """The first visit's path carries the link token (/r/<token>): never log it."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        if _LINK.match(atoms.get("U", "")):
+            atoms["U"] = "/r/<token>"
+        return atoms
+
+
+logger_class = RedactingLogger
 limit_request_line = 4094

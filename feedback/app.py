@@ -11,6 +11,7 @@ from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from feedback.config import load_config
 from feedback.extensions import babel, csrf, db, login_manager, migrate
@@ -25,6 +26,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_config(app.instance_path))
     if config:
         app.config.update(config)
+    proxies = app.config["FEEDBACK_TRUSTED_PROXIES"]
+    if proxies:
+        # Behind nginx: the client's address (for throttling and the audit log)
+        # and scheme come from the proxy's X-Forwarded-* headers.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)

@@ -34,6 +34,18 @@ def _instance_secret(instance_path: Path, name: str) -> str:
     return value
 
 
+def available_locales() -> tuple[str, ...]:
+    """Danish, English, then every language with a catalogue in feedback/translations.
+
+    Adding a language (Arabic, say) is a matter of adding its catalogue.
+    """
+    translations = Path(__file__).resolve().parent / "translations"
+    extra = sorted(p.name for p in translations.iterdir()
+                   if (p / "LC_MESSAGES" / "messages.po").exists() and p.name not in ("da", "en")) \
+        if translations.is_dir() else []
+    return ("da", "en", *extra)
+
+
 def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
     """Build the Flask config dict from the environment."""
     env = dict(os.environ if env is None else env)
@@ -60,9 +72,15 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "REMEMBER_COOKIE_DURATION": 0,
         "PERMANENT_SESSION_LIFETIME": int(env.get("FEEDBACK_STAFF_SESSION_MINUTES", "480")) * 60,
         "WTF_CSRF_TIME_LIMIT": None,  # bound to the staff session instead of the clock
+        # Pages send Referrer-Policy: no-referrer (link tokens must never leak), so
+        # browsers send no Referer and Flask-WTF's HTTPS Referer check would refuse
+        # every form. The session-bound token and SameSite=Lax cookies remain.
+        "WTF_CSRF_SSL_STRICT": False,
+        #: How many reverse proxies (nginx) stand in front and set X-Forwarded-*.
+        "FEEDBACK_TRUSTED_PROXIES": int(env.get("FEEDBACK_TRUSTED_PROXIES", "0")),
         "BABEL_DEFAULT_LOCALE": "da",
         "BABEL_DEFAULT_TIMEZONE": env.get("FEEDBACK_TIMEZONE", "Europe/Copenhagen"),
-        "FEEDBACK_LOCALES": ("da", "en"),
+        "FEEDBACK_LOCALES": available_locales(),
         "FEEDBACK_LOGIN_THROTTLE": int(env.get("FEEDBACK_LOGIN_THROTTLE", "10")),
         "FEEDBACK_LINK_THROTTLE": int(env.get("FEEDBACK_LINK_THROTTLE", "20")),
     }

@@ -13,3 +13,9 @@ class LoginForm(FlaskForm):
 
 class LanguageForm(FlaskForm):
     locale = SelectField(_l("Language"), choices=[SelectChoice("da", "Dansk"), SelectChoice("en", "English")])
+
+
+class UnlockForm(FlaskForm):
+    password = PasswordField(_l("Caseworker's password"), validators=[DataRequired(),
+                                                                      Length(max=500)],
+                             render_kw={"autocomplete": "current-password"})

@@ -2,14 +2,27 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from feedback.auth.forms import LanguageForm, LoginForm
+from feedback.auth.forms import LanguageForm, LoginForm, UnlockForm
 from feedback.extensions import login_manager
 from feedback.models import Role
-from feedback.services import accounts
+from feedback.services import accounts, throttle
+
+#: In the staff session while the tablet is handed to a respondent.
+HANDOVER = "handover"
+UNLOCK_LIMIT = 5
 
 bp = Blueprint("auth", __name__)
 
@@ -46,7 +59,14 @@ def login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
+        keys = (f"login:{form.username.data.strip().lower()[:100]}",
+                f"login-addr:{request.remote_addr}")
+        limit = current_app.config["FEEDBACK_LOGIN_THROTTLE"]
+        if throttle.blocked(keys[0], limit) or throttle.blocked(keys[1], 3 * limit):
+            abort(429)
         user = accounts.authenticate(form.username.data, form.password.data)
+        if user is None:
+            throttle.record_failure(*keys)
         if user is not None:
             session.clear()
             login_user(user)
@@ -63,6 +83,49 @@ def logout():
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))
+
+
+@bp.before_app_request
+def enforce_handover_lock():
+    """While the tablet is handed over, only the questionnaire and the unlock page answer.
+
+    Enforced here, on the server, for every request of this browser's staff
+    session: typing a staff URL, pressing Back or opening a new tab all land
+    on the questionnaire.
+    """
+    if not session.get(HANDOVER):
+        return None
+    if request.blueprint == "respond" or request.endpoint in ("static", "auth.unlock"):
+        return None
+    return redirect(url_for("respond.current"))
+
+
+def start_handover(back: str) -> None:
+    """Lock this staff session to the respondent pages until the caseworker unlocks it."""
+    session[HANDOVER] = {"back": back}
+
+
+@bp.route("/unlock", methods=["GET", "POST"])
+def unlock():
+    """Back to the staff view: the caseworker's password, with failures throttled."""
+    if not session.get(HANDOVER) or not current_user.is_authenticated:
+        session.pop(HANDOVER, None)
+        return redirect(url_for("auth.login"))
+    form = UnlockForm()
+    error = None
+    key = f"unlock:{current_user.id}"
+    if form.validate_on_submit():
+        if accounts.verify_password(current_user, form.password.data):
+            back = session.pop(HANDOVER).get("back")
+            return redirect(local_path(back, url_for("cases.index")))
+        throttle.record_failure(key)
+        if throttle.blocked(key, UNLOCK_LIMIT):
+            # Too many tries on a handed-over tablet: end the staff session.
+            logout_user()
+            session.clear()
+            return redirect(url_for("auth.login"))
+        error = _("Wrong password.")
+    return render_template("auth/unlock.html", form=form, error=error), 401 if error else 200
 
 
 @bp.route("/language", methods=["POST"])

@@ -88,8 +88,31 @@ class MeetingForm(FlaskForm):
                                             for m, lbl in MEETING_MODE_LABELS.items()])
 
 
+FAMILY_LABELS = {
+    "outcome": _l("How things are going: ORS, CORS or YCORS by age"),
+    "session": _l("How the meeting went: SRS, CSRS or YCSRS by age"),
+    "meeting-experience": _l("My meeting: smileys (children 6–17)"),
+    "ruler": _l("Child ruler (1–10)"),
+    "coordination": _l("Working together (parents, 1–6)"),
+}
+
+
 class InviteForm(FlaskForm):
     participants = MultiCheckboxField(_l("Who answers?"), validators=[DataRequired(
         message=_l("Choose at least one respondent."))])
-    instruments = MultiCheckboxField(_l("Questionnaires"), validators=[DataRequired(
-        message=_l("Choose at least one questionnaire."))])
+    instruments = MultiCheckboxField(
+        _l("Questionnaires"),
+        description=_l("Each person gets the version that fits their age."))
+    versions = MultiCheckboxField(
+        _l("Or a specific version (overrides the age rule)"))
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if not (self.instruments.data or self.versions.data):
+            self.instruments.errors = [*self.instruments.errors,
+                                       _l("Choose at least one questionnaire.")]
+            ok = False
+        return ok
+
+    def choices(self) -> list[str]:
+        return list(self.instruments.data or []) + list(self.versions.data or [])

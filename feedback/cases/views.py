@@ -8,7 +8,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
+from feedback.auth.views import start_handover
 from feedback.cases.forms import (
+    FAMILY_LABELS,
     MEETING_MODE_LABELS,
     MEETING_TYPE_LABELS,
     ROLE_LABELS,
@@ -20,28 +22,35 @@ from feedback.cases.forms import (
 from feedback.instruments.loader import registry
 from feedback.models import Role
 from feedback.cases import qr
+from feedback.respond.views import start_respondent_session
 from feedback.services import cases, graph, invitations
 from feedback.services.errors import Invalid, NotFound
+from feedback.services.instruments import AUTO_FAMILIES, bundle_for
 
 bp = Blueprint("cases", __name__)
 
 MESSAGES = {
-    "reference_exists": lambda: _("A case with this reference already exists."),
-    "team_not_allowed": lambda: _("You can only create cases in your own teams."),
-    "birth_year_range": lambda: _("The birth year must be within 25 years before the case opened."),
-    "participant_not_in_case": lambda: _("That person does not take part in this case."),
-    "instrument_required": lambda: _("Choose at least one questionnaire."),
-    "instrument_twice": lambda: _("A questionnaire was chosen twice."),
-    "unknown_instrument": lambda: _("Unknown questionnaire."),
-    "meeting_too_old": lambda: _(
+    "reference_exists": lambda **kw: _("A case with this reference already exists."),
+    "team_not_allowed": lambda **kw: _("You can only create cases in your own teams."),
+    "birth_year_range": lambda **kw: _("The birth year must be within 25 years before the case opened."),
+    "participant_not_in_case": lambda **kw: _("That person does not take part in this case."),
+    "instrument_required": lambda **kw: _("Choose at least one questionnaire."),
+    "instrument_twice": lambda **kw: _("A questionnaire was chosen twice."),
+    "unknown_instrument": lambda **kw: _("Unknown questionnaire."),
+    "handover_one": lambda **kw: _("Choose exactly one person to answer on this tablet."),
+    "nothing_fits": lambda who, **kw: _("None of the chosen questionnaires fits %(who)s.",
+                                        who=who),
+    "meeting_too_old": lambda **kw: _(
         "Links for this meeting would already have expired. Create a new meeting for today."),
-    "pack_changed_without_version": lambda: _(
+    "pack_changed_without_version": lambda **kw: _(
         "The questionnaire was changed without a new version number. Ask the administrator."),
 }
 
 
 def message_for(error: Invalid) -> str:
-    return MESSAGES.get(error.code, lambda: _("The input could not be saved."))()
+    """The user's message for a domain error, with its details filled in."""
+    default = lambda **kw: _("The input could not be saved.")  # noqa: E731
+    return MESSAGES.get(error.code, default)(**error.details)
 
 
 @bp.before_request
@@ -148,12 +157,15 @@ def _invite_form(meeting, formdata=True) -> InviteForm:
         for p in meeting.case.participants
     ]
     lang = str(get_locale())
-    form.instruments.choices = [
-        SelectChoice(pack.id, pack.title.get(lang) or pack.title["da"])
-        for pack in registry().values()
+    families = {pack.family for pack in registry().values()}
+    form.instruments.choices = [SelectChoice(f, FAMILY_LABELS[f]) for f in AUTO_FAMILIES
+                                if f in families]
+    form.versions.choices = [
+        SelectChoice(pack.id, f"{pack.id.upper()}: {pack.text(pack.title, lang)}")
+        for pack in sorted(registry().values(), key=lambda p: (p.family, p.min_age))
     ]
     if not formdata:
-        form.instruments.data = ["ors"] if "ors" in registry() else []
+        form.instruments.data = ["outcome"]
     return form
 
 
@@ -177,18 +189,39 @@ def invite(meeting_id):
     if not form.validate_on_submit():
         return _meeting_page(meeting, form, status=422)
     by_id = {str(p.id): p for p in meeting.case.participants}
-    issued = []
+    handover = "handover" in request.form
     try:
+        if handover and len(form.participants.data) != 1:
+            raise Invalid("handover_one")
+        bundles = []
         for pid in form.participants.data:
-            issued.append(invitations.invite(current_user, meeting, by_id[pid],
-                                             form.instruments.data))
+            packs = bundle_for(by_id[pid], meeting, form.choices())
+            if not packs:
+                raise Invalid("nothing_fits", who=_who(by_id[pid]))
+            bundles.append((by_id[pid], packs))
+        issued = [invitations.invite(current_user, meeting, p, packs) for p, packs in bundles]
     except Invalid as error:
-        form.instruments.errors.append(message_for(error))
+        form.participants.errors = [*form.participants.errors, message_for(error)]
         return _meeting_page(meeting, form, status=422)
-    links = [_link(i.invitation, i.token) for i in issued]
+    if handover:
+        return _hand_over(meeting, issued[0])
+    links = [_link(i) for i in issued]
     # The tokens exist in clear only now: the codes are shown in this response
     # and never again; "show again" issues a new token (decision 2).
     return _meeting_page(meeting, _invite_form(meeting, formdata=False), links=links)
+
+
+def _hand_over(meeting, issued):
+    """Open the questionnaire on this tablet and lock the staff view until unlocked."""
+    token = invitations.open_link(issued.token, request.remote_addr)
+    response = redirect(url_for("respond.current"), 303)
+    start_respondent_session(response, token)
+    start_handover(back=url_for("cases.meeting", meeting_id=meeting.id))
+    return response
+
+
+def _who(participant) -> str:
+    return ROLE_LABELS[participant.role] + (f" ({participant.label})" if participant.label else "")
 
 
 @bp.route("/invitations/<invitation_id>/reissue", methods=["POST"])
@@ -200,15 +233,16 @@ def reissue(invitation_id):
         abort(404)
     if not FlaskForm().validate_on_submit():
         abort(400)
-    token = invitations.reissue(current_user, invitation)
+    issued = invitations.reissue(current_user, invitation)
     return _meeting_page(invitation.meeting, _invite_form(invitation.meeting, formdata=False),
-                         links=[_link(invitation, token)])
+                         links=[_link(issued)])
 
 
-def _link(invitation, token: str) -> dict:
+def _link(issued) -> dict:
     base = current_app.config["FEEDBACK_PUBLIC_URL"] or request.host_url.rstrip("/")
-    url = base + url_for("respond.open_link", token=token)
-    participant = invitation.participant
-    who = ROLE_LABELS[participant.role] + (f" ({participant.label})" if participant.label else "")
-    return {"invitation": invitation, "url": url, "who": who,
+    url = base + url_for("respond.open_link", token=issued.token)
+    who = _who(issued.invitation.participant)
+    return {"invitation": issued.invitation, "url": url, "who": who,
+            "code": invitations.format_code(issued.code),
+            "code_url": base + url_for("respond.enter_code"),
             "svg": qr.svg(url, label=_("QR code for %(who)s", who=who))}

@@ -48,10 +48,24 @@ class ResponseSpec:
     dont_know: bool = False
     #: Likert labels: one per whole number from ``min`` to ``max``.
     labels: tuple[dict[str, str], ...] = ()
+    #: Faces: how many faces, evenly spaced from ``min`` to ``max``.
+    points: int | None = None
+    #: A sad face at the low end and a happy face at the high end (child versions).
+    end_faces: bool = False
 
     @property
     def decimals(self) -> int:
-        return 1 if self.step_tenths == 1 else 0
+        return 1 if self.step_tenths == 1 or self.kind == "faces" else 0
+
+    def allowed_tenths(self) -> tuple[int, ...] | None:
+        """The values a choice scale allows, in tenths; ``None`` for the continuous line."""
+        if self.kind == "line":
+            return None
+        if self.kind == "faces":
+            span = (self.max - self.min) * 10
+            return tuple(self.min * 10 + round(span * n / (self.points - 1))
+                         for n in range(self.points))
+        return tuple(range(self.min * 10, self.max * 10 + 1, 10))
 
 
 @dataclass(frozen=True)
@@ -62,6 +76,23 @@ class Item:
     #: A short domain label for graphs and exports.
     label: dict[str, str] = field(default_factory=dict)
     theme: str | None = None
+
+
+@dataclass(frozen=True)
+class Theme:
+    """A group of items scored together (a subscale)."""
+
+    key: str
+    label: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Band:
+    """A named range of the total, such as the child ruler's "vulnerable" (6–7)."""
+
+    min_tenths: int
+    max_tenths: int
+    label: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -91,6 +122,30 @@ class Instrument:
     licence: str = ""
     #: Whether cut-offs and effect sizes may be computed from this instrument.
     psychometric: bool = True
+    #: Subscales, each scored as ``theme_scoring`` over its items.
+    themes: tuple[Theme, ...] = ()
+    theme_scoring: str = "mean"
+    #: Named ranges of the total (the child ruler's five bands).
+    bands: tuple[Band, ...] = ()
+    #: A total below this (tenths) is a signal of concern (the ruler's 5.5).
+    concern_below_tenths: int | None = None
+    #: An item below this (tenths) is worth asking about (session scales: 9).
+    item_prompt_below_tenths: int | None = None
+    #: SHA-256 of the pack file's data. Hashing the source, not this class,
+    #: keeps frozen versions valid when the code learns new optional fields.
+    source_digest: str = ""
+
+    def text(self, field: dict[str, str], lang: str) -> str:
+        """A text in ``lang``, falling back to English, then Danish."""
+        return field.get(lang) or field.get("en") or field.get("da", "")
+
+    def fits(self, role: str, age: int | None) -> bool:
+        """Whether this version is meant for a respondent of ``role`` and ``age``."""
+        if role not in self.respondents:
+            return False
+        if age is None:  # an adult
+            return self.max_age is None or self.max_age >= 18
+        return self.min_age <= age and (self.max_age is None or age <= self.max_age)
 
     @property
     def total_max_tenths(self) -> int | None:
@@ -104,11 +159,9 @@ class Instrument:
         """The cut-off (tenths) for a subject of ``age``; ``None`` means an adult."""
         if not self.psychometric:
             return None
+        age = 18 if age is None else age
         for cut in self.cutoffs:
-            if age is None:
-                if cut.max_age is None and cut.min_age >= 18:
-                    return cut.value_tenths
-            elif cut.min_age <= age and (cut.max_age is None or age <= cut.max_age):
+            if cut.min_age <= age and (cut.max_age is None or age <= cut.max_age):
                 return cut.value_tenths
         return None
 
@@ -117,8 +170,7 @@ class Instrument:
 
     @property
     def digest(self) -> str:
-        canonical = json.dumps(self.to_json(), sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        return self.source_digest
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Instrument:
@@ -135,6 +187,8 @@ class Instrument:
                     Item(**{**i, "response": response(i["response"])}) for i in data["items"]
                 ),
                 "cutoffs": tuple(CutOff(**c) for c in data.get("cutoffs", ())),
+                "themes": tuple(Theme(**t) for t in data.get("themes", ())),
+                "bands": tuple(Band(**b) for b in data.get("bands", ())),
             }
         )
 
@@ -207,6 +261,12 @@ def _response(c: _Checker, data: dict, where: str) -> ResponseSpec | None:
         c.fail(f"{where}.step", "must be 0.1 or 1")
     if kind != "line" and step != 1:
         c.fail(f"{where}.step", f"a {kind} scale takes whole numbers only (step = 1)")
+    points = None
+    if kind == "faces":
+        points = c.get(data, "points", where, int)
+        if isinstance(points, int) and not 2 <= points <= 11:
+            c.fail(f"{where}.points", "must be between 2 and 11 faces")
+    end_faces = c.get(data, "end_faces", where, bool, required=False) or False
     if isinstance(lo, int) and isinstance(hi, int) and not 0 <= lo < hi <= 10:
         c.fail(f"{where}.min", "range must satisfy 0 <= min < max <= 10")
     low = c.texts(data, "low", where)
@@ -227,7 +287,7 @@ def _response(c: _Checker, data: dict, where: str) -> ResponseSpec | None:
         return None
     return ResponseSpec(kind=kind, min=lo, max=hi, step_tenths=1 if step == 0.1 else 10,
                         low=low, high=high, direction=direction, dont_know=dont_know,
-                        labels=labels)
+                        labels=labels, points=points, end_faces=end_faces)
 
 
 def validate_pack(data: dict, source: str) -> Instrument:
@@ -301,6 +361,34 @@ def validate_pack(data: dict, source: str) -> Instrument:
                 c.fail(f"{where}.value", f"must be within the total's range 0–{total_max}")
             cutoffs.append(CutOff(value_tenths=round(value * 10), min_age=lo, max_age=hi))
 
+    themes: list[Theme] = []
+    for n, raw in enumerate(c.get(data, "themes", "", list, required=False) or []):
+        where = f"themes[{n}]"
+        key = c.get(raw, "key", where, str)
+        label = c.texts(raw, "label", where)
+        if key:
+            themes.append(Theme(key=key, label=label))
+    theme_keys = {t.key for t in themes}
+    for n, item in enumerate(items):
+        if item.theme is not None and item.theme not in theme_keys:
+            c.fail(f"items[{n}].theme", f"unknown theme {item.theme!r}; declare it in [[themes]]")
+    theme_scoring = scoring_table.get("themes", "mean") if scoring_table else "mean"
+    if theme_scoring not in ("mean", "sum"):
+        c.fail("scoring.themes", "must be mean or sum")
+
+    bands: list[Band] = []
+    for n, raw in enumerate(c.get(data, "bands", "", list, required=False) or []):
+        where = f"bands[{n}]"
+        lo = c.get(raw, "min", where, (int, float))
+        hi = c.get(raw, "max", where, (int, float))
+        label = c.texts(raw, "label", where)
+        if isinstance(lo, (int, float)) and isinstance(hi, (int, float)):
+            if lo > hi:
+                c.fail(where, "min is above max")
+            bands.append(Band(min_tenths=round(lo * 10), max_tenths=round(hi * 10), label=label))
+    concern = c.get(data, "concern_below", "", (int, float), required=False)
+    prompt = c.get(data, "item_prompt_below", "", (int, float), required=False)
+
     if c.problems:
         raise PackError(source, c.problems)
     return Instrument(
@@ -309,4 +397,10 @@ def validate_pack(data: dict, source: str) -> Instrument:
         items=tuple(items), scoring=scoring, cutoffs=tuple(cutoffs),
         reliable_change_tenths=None if rc is None else round(rc * 10), licence=licence,
         psychometric=True if psychometric is None else psychometric,
+        themes=tuple(themes), theme_scoring=theme_scoring, bands=tuple(bands),
+        concern_below_tenths=None if concern is None else round(concern * 10),
+        item_prompt_below_tenths=None if prompt is None else round(prompt * 10),
+        source_digest=hashlib.sha256(
+            json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()
+        ).hexdigest(),
     )

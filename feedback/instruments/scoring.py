@@ -39,12 +39,15 @@ def parse_value(raw: str, spec: ResponseSpec) -> ItemAnswer:
         return ItemAnswer(None, "dont_know")
     if raw == "":
         raise ValueRefused("missing")
-    match = (_DECIMAL if spec.step_tenths == 1 else _WHOLE).fullmatch(raw)
+    match = (_DECIMAL if spec.decimals else _WHOLE).fullmatch(raw)
     if not match:
         raise ValueRefused("format")
     tenths = int(match.group(1)) * 10 + int((match.groups() + (None,))[1] or 0)
     if not spec.min * 10 <= tenths <= spec.max * 10:
         raise ValueRefused("range")
+    allowed = spec.allowed_tenths()
+    if allowed is not None and tenths not in allowed:
+        raise ValueRefused("not_allowed")
     return ItemAnswer(tenths)
 
 
@@ -58,6 +61,27 @@ def total_tenths(instrument: Instrument, answers: dict[str, ItemAnswer]) -> int 
     if instrument.scoring == "mean":
         return round(sum(values) / len(values))
     return sum(values)
+
+
+def theme_scores(instrument: Instrument, answers: dict[str, ItemAnswer]) -> dict[str, int | None]:
+    """Each theme's score in tenths (mean or sum of its items); ``None`` if one is missing."""
+    scores: dict[str, int | None] = {}
+    for theme in instrument.themes:
+        values = [answers[i.key].value_tenths for i in instrument.items if i.theme == theme.key]
+        if not values or any(v is None for v in values):
+            scores[theme.key] = None
+        elif instrument.theme_scoring == "sum":
+            scores[theme.key] = sum(values)
+        else:
+            scores[theme.key] = round(sum(values) / len(values))
+    return scores
+
+
+def band_for(instrument: Instrument, total: int | None):
+    """The named band a total falls in, if the instrument has bands."""
+    if total is None:
+        return None
+    return next((b for b in instrument.bands if b.min_tenths <= total <= b.max_tenths), None)
 
 
 def format_tenths(value: int | None, decimals: int = 1) -> str:

@@ -20,10 +20,11 @@ from feedback.models.invitations import (
 )
 from feedback.models.org import Organisation, Role, Team, TeamMembership, User
 from feedback.models.responses import Answer, Response
+from feedback.models.throttle import ThrottleCount
 
 __all__ = [
     "Answer", "AuditEvent", "Case", "CaseTag", "InstrumentVersion", "Invitation",
     "InvitationItem", "InvitationToken", "Meeting", "MeetingMode", "MeetingType",
     "Organisation", "Participant", "ParticipantRole", "Response", "Role", "Subject",
-    "Team", "TeamMembership", "TokenKind", "User",
+    "Team", "TeamMembership", "ThrottleCount", "TokenKind", "User",
 ]

@@ -13,7 +13,8 @@ import uuid
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from wtforms import Field, Form, HiddenField, ValidationError
+from wtforms import Field, Form, HiddenField, StringField, ValidationError
+from wtforms.validators import DataRequired, Length
 from wtforms.csrf.core import CSRF
 
 from feedback.instruments.schema import Instrument, ResponseSpec
@@ -135,3 +136,14 @@ def answer_form(instrument: Instrument, token_id: str, formdata=None) -> AnswerF
     fields = {item.key: ScaleField(spec=item.response) for item in instrument.items}
     cls = type("AnswerForm", (AnswerFormBase,), {"instrument": instrument, **fields})
     return cls(formdata=formdata, meta={"csrf_context": token_id})
+
+
+class CodeForm(Form):
+    """The 8-character code, typed by someone who cannot scan the QR code."""
+
+    code = StringField(
+        _l("Code"), validators=[DataRequired(message=_l("Type the code you were given.")),
+                                Length(max=32)],
+        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false",
+                   "inputmode": "text"},
+    )

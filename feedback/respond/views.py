@@ -18,10 +18,11 @@ from flask import (
     request,
     url_for,
 )
+from babel import Locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from feedback.respond.forms import answer_form
+from feedback.respond.forms import CodeForm, answer_form
 from feedback.services import invitations, responses
 from feedback.services.errors import (
     AlreadyAnswered,
@@ -29,11 +30,22 @@ from feedback.services.errors import (
     LinkUnusable,
     NotFound,
     SubmissionConflict,
+    Throttled,
 )
 
 bp = Blueprint("respond", __name__)
 
 COOKIE = "feedback_respondent"
+
+
+@bp.app_context_processor
+def languages():
+    def respondent_languages():
+        """(code, name in its own language) for each language a respondent can choose."""
+        return [(code, Locale.parse(code).get_display_name(code).capitalize())
+                for code in current_app.config["FEEDBACK_LOCALES"]]
+
+    return {"respondent_languages": respondent_languages}
 
 
 def _serializer() -> URLSafeSerializer:
@@ -61,9 +73,19 @@ def _set_cookie(response, token_id: str, locale: str, expires):
     )
 
 
+def start_respondent_session(response, token) -> None:
+    """Bind this browser to ``token``'s invitation with the respondent cookie."""
+    locale = getattr(g, "respondent_locale", None) or "da"
+    _set_cookie(response, str(token.id), locale, token.invitation.expires_at)
+
+
 def unusable():
     """One page for every bad link: it never says which way the link was bad."""
     return render_template("respond/unusable.html"), 404
+
+
+def throttled():
+    return render_template("respond/unusable.html", throttled=True), 429
 
 
 def wants_json() -> bool:
@@ -73,12 +95,32 @@ def wants_json() -> bool:
 @bp.route("/<token>")
 def open_link(token):
     try:
-        row = invitations.open_link(token)
+        row = invitations.open_link(token, request.remote_addr)
     except LinkUnusable:
         return unusable()
+    except Throttled:
+        return throttled()
     response = redirect(url_for("respond.current"), 303)
-    _set_cookie(response, str(row.id), g.respondent_locale, row.invitation.expires_at)
+    start_respondent_session(response, row)
     return response
+
+
+@bp.route("/code", methods=["GET", "POST"])
+def enter_code():
+    """Type the short code instead of scanning the QR code."""
+    form = CodeForm(request.form if request.method == "POST" else None)
+    if request.method == "POST" and form.validate():
+        try:
+            row = invitations.open_code(form.code.data, request.remote_addr)
+        except LinkUnusable:
+            form.code.errors = [_("This code does not work. Ask your caseworker for a new code.")]
+            return render_template("respond/code.html", form=form), 404
+        except Throttled:
+            return throttled()
+        response = redirect(url_for("respond.current"), 303)
+        start_respondent_session(response, row)
+        return response
+    return render_template("respond/code.html", form=form), 422 if form.errors else 200
 
 
 def _token():

@@ -41,6 +41,17 @@ def authenticate(username: str, password: str) -> User | None:
     return user if ok else None
 
 
+def verify_password(user: User, password: str) -> bool:
+    """Whether ``password`` is ``user``'s; audited when it is not."""
+    try:
+        ok = _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok:
+        audit.record_now("auth.unlock", "user", user.id, outcome="refused", actor=user)
+    return ok
+
+
 def load_session_user(session_id: str) -> User | None:
     """Flask-Login's loader: the id must match the user's current session version."""
     try:

@@ -40,3 +40,9 @@ class AlreadyAnswered(DomainError):
     """This questionnaire in the invitation was answered by another submission."""
 
     code = "already_answered"
+
+
+class Throttled(DomainError):
+    """Too many failures from one address (or in total) in a short time."""
+
+    code = "throttled"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -25,21 +27,45 @@ from feedback.models import (
     User,
 )
 from feedback.models.types import utcnow
-from feedback.services import audit
+from feedback.services import audit, throttle
 from feedback.services.cases import visible_cases
-from feedback.services.errors import Invalid, LinkUnusable
+from feedback.services.errors import Invalid, LinkUnusable, Throttled
 from feedback.services.instruments import current, ensure_version
 from feedback.services.uow import begin_write
+
+
+#: No easily confused characters (no I, L, O, 0, 1): 31 symbols, 8 of them ≈ 40 bits.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 8
+#: Failed code attempts from all addresses together, per 15 minutes: caps
+#: distributed guessing of the short codes (about 40 bits each).
+CODE_GLOBAL_LIMIT = 1000
 
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def hash_code(code: str) -> str:
+    """HMAC with the server secret: a stolen table cannot be brute-forced offline."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"short-code:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def normalise_code(typed: str) -> str:
+    """What a person typed, as a code: upper case, without spaces and dashes."""
+    return re.sub(r"[\s-]", "", typed or "").upper()[:32]
+
+
+def format_code(code: str) -> str:
+    return f"{code[:4]}-{code[4:]}"
+
+
 @dataclass(frozen=True)
 class IssuedLink:
     invitation: Invitation
     token: str
+    code: str
 
 
 def _expiry(meeting: Meeting) -> datetime:
@@ -81,15 +107,15 @@ def invite(user: User, meeting: Meeting, participant: Participant, pack_ids: lis
         version = ensure_version(instrument)
         db.session.add(InvitationItem(invitation=invitation, position=position,
                                       instrument_version_id=version.id))
-    token = _new_token(invitation)
+    token, code = _new_tokens(invitation)
     db.session.flush()
     audit.record("invitation.create", "invitation", invitation.id)
     db.session.commit()
-    return IssuedLink(invitation, token)
+    return IssuedLink(invitation, token, code)
 
 
-def reissue(user: User, invitation: Invitation) -> str:
-    """Show the QR code again: a new token, and the earlier unopened ones revoked."""
+def reissue(user: User, invitation: Invitation) -> IssuedLink:
+    """Show the QR code again: a new link and code; the earlier unopened ones are revoked."""
     begin_write()
     now = utcnow()
     db.session.execute(
@@ -98,17 +124,20 @@ def reissue(user: User, invitation: Invitation) -> str:
                InvitationToken.revoked_at.is_(None), InvitationToken.opened_at.is_(None))
         .values(revoked_at=now)
     )
-    token = _new_token(invitation)
+    token, code = _new_tokens(invitation)
     audit.record("invitation.reissue", "invitation", invitation.id)
     db.session.commit()
-    return token
+    return IssuedLink(invitation, token, code)
 
 
-def _new_token(invitation: Invitation) -> str:
+def _new_tokens(invitation: Invitation) -> tuple[str, str]:
     token = secrets.token_urlsafe(16)  # 128 bits
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     db.session.add(InvitationToken(invitation=invitation, kind=TokenKind.link,
                                    token_hash=hash_token(token)))
-    return token
+    db.session.add(InvitationToken(invitation=invitation, kind=TokenKind.code,
+                                   token_hash=hash_code(code)))
+    return token, code
 
 
 def meeting_invitations(meeting: Meeting) -> list[Invitation]:
@@ -118,17 +147,39 @@ def meeting_invitations(meeting: Meeting) -> list[Invitation]:
     ))
 
 
-def open_link(token: str) -> InvitationToken:
+def open_link(token: str, address: str | None) -> InvitationToken:
     """Exchange a link token for the token row the respondent cookie will carry.
 
     Unknown, revoked, expired and used-up links all raise the same
-    :class:`LinkUnusable`, so a guesser learns nothing.
+    :class:`LinkUnusable`, so a guesser learns nothing; repeated failures from
+    one address raise :class:`Throttled`.
     """
-    if not token or len(token) > 100:
-        raise LinkUnusable()
-    row = db.session.scalar(
-        select(InvitationToken).where(InvitationToken.token_hash == hash_token(token)))
+    ok = bool(token) and len(token) <= 100
+    return _open(hash_token(token) if ok else None, TokenKind.link, address, [])
+
+
+def open_code(typed: str, address: str | None) -> InvitationToken:
+    """Like :func:`open_link`, for the 8-character code typed instead of scanning."""
+    code = normalise_code(typed)
+    ok = len(code) == CODE_LENGTH and all(ch in CODE_ALPHABET for ch in code)
+    if throttle.blocked("code-all", CODE_GLOBAL_LIMIT):
+        raise Throttled()
+    return _open(hash_code(code) if ok else None, TokenKind.code, address, ["code-all"])
+
+
+def _open(digest: str | None, kind: TokenKind, address: str | None,
+          extra_keys: list[str]) -> InvitationToken:
+    address_key = f"link-addr:{address or 'unknown'}"
+    if throttle.blocked(address_key, current_app.config["FEEDBACK_LINK_THROTTLE"]):
+        audit.record_now("link.open", outcome="refused", actor_kind="respondent",
+                         detail="throttled")
+        raise Throttled()
+    row = None
+    if digest is not None:
+        row = db.session.scalar(select(InvitationToken).where(
+            InvitationToken.token_hash == digest, InvitationToken.kind == kind))
     if row is None or not _usable(row, grace=False):
+        throttle.record_failure(address_key, *extra_keys)
         audit.record_now("link.open", "invitation_token", row.id if row else None,
                          outcome="refused", actor_kind="respondent")
         raise LinkUnusable()

@@ -48,7 +48,7 @@ def test_caseworker_walks_the_loop(client, db):
     assert len(participant_ids) == 2
 
     shown = client.post(meeting_url + "/invitations",
-                        data={"participants": participant_ids, "instruments": ["ors"]})
+                        data={"participants": participant_ids, "instruments": ["outcome"]})
     html = shown.get_data(as_text=True)
     assert shown.status_code == 200
     assert html.count('<svg class="qr"') == 2

@@ -95,9 +95,9 @@ def test_showing_the_code_again_revokes_the_unopened_token(client, db, link):
     w_user = link.invitation.created_by_id
     from feedback.models import User
 
-    new_token = invitations.reissue(db.session.get(User, w_user), link.invitation)
+    again = invitations.reissue(db.session.get(User, w_user), link.invitation)
     assert client.get(f"/r/{link.token}").status_code == 404
-    assert client.get(f"/r/{new_token}").status_code == 303
+    assert client.get(f"/r/{again.token}").status_code == 303
 
 
 @pytest.mark.parametrize("field, value", [

@@ -110,3 +110,17 @@ def test_text_is_shown_escaped_and_exported_neutralised(client, db, name):
     else:
         assert team_cell == name  # round-trips exactly, emoji and RTL marks included
     assert rows[0]["value"] == "1.0" and rows[0]["child_birth_year"] == "2012"
+
+
+def test_behind_one_proxy_the_client_address_comes_from_x_forwarded_for(tmp_path_factory):
+    from tests.conftest import migrated_app
+
+    with migrated_app("sqlite", tmp_path_factory, FEEDBACK_TRUSTED_PROXIES=1) as app:
+        client = app.test_client()
+        headers = {"X-Forwarded-For": "203.0.113.9"}
+        client.get("/r/" + "x" * 22, headers=headers, environ_base={"REMOTE_ADDR": "127.0.0.1"})
+        with app.app_context():
+            from feedback.extensions import db as _db
+
+            event = _db.session.scalar(select(AuditEvent).where(AuditEvent.action == "link.open"))
+            assert event.remote_addr == "203.0.113.9"
