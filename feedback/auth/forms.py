@@ -12,7 +12,8 @@ class LoginForm(FlaskForm):
 
 
 class LanguageForm(FlaskForm):
-    locale = SelectField(_l("Language"), choices=[SelectChoice("da", "Dansk"), SelectChoice("en", "English")])
+    locale = SelectField(_l("Language"),
+                         choices=[SelectChoice("da", "Dansk"), SelectChoice("en", "English")])
 
 
 class UnlockForm(FlaskForm):

@@ -7,10 +7,10 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     IntegerField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
-    SelectChoice,
     widgets,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -72,8 +72,9 @@ class CaseForm(FlaskForm):
 
 
 class ParticipantForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=[SelectChoice(r.value, lbl) for r, lbl in ROLE_LABELS.items()
-                                            if r != ParticipantRole.child])
+    role = SelectField(_l("Role"), choices=[
+        SelectChoice(r.value, lbl) for r, lbl in ROLE_LABELS.items()
+        if r != ParticipantRole.child])
     label = StringField(
         _l("First name or initials (optional)"),
         validators=[Optional(), Length(max=40)],

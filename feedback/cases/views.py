@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from feedback.auth.views import start_handover
+from feedback.cases import qr
 from feedback.cases.forms import (
     FAMILY_LABELS,
     MEETING_MODE_LABELS,
@@ -21,7 +22,6 @@ from feedback.cases.forms import (
 )
 from feedback.instruments.loader import registry
 from feedback.models import Role
-from feedback.cases import qr
 from feedback.respond.views import start_respondent_session
 from feedback.services import cases, graph, invitations
 from feedback.services.errors import Invalid, NotFound
@@ -32,7 +32,8 @@ bp = Blueprint("cases", __name__)
 MESSAGES = {
     "reference_exists": lambda **kw: _("A case with this reference already exists."),
     "team_not_allowed": lambda **kw: _("You can only create cases in your own teams."),
-    "birth_year_range": lambda **kw: _("The birth year must be within 25 years before the case opened."),
+    "birth_year_range": lambda **kw: _(
+        "The birth year must be within 25 years before the case opened."),
     "participant_not_in_case": lambda **kw: _("That person does not take part in this case."),
     "instrument_required": lambda **kw: _("Choose at least one questionnaire."),
     "instrument_twice": lambda **kw: _("A questionnaire was chosen twice."),

@@ -14,8 +14,8 @@ import uuid
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from wtforms import Field, Form, HiddenField, StringField, ValidationError
-from wtforms.validators import DataRequired, Length
 from wtforms.csrf.core import CSRF
+from wtforms.validators import DataRequired, Length
 
 from feedback.instruments.schema import Instrument, ResponseSpec
 from feedback.instruments.scoring import ItemAnswer, ValueRefused, parse_value

@@ -8,6 +8,7 @@ the form.
 
 from __future__ import annotations
 
+from babel import Locale
 from flask import (
     Blueprint,
     current_app,
@@ -18,7 +19,6 @@ from flask import (
     request,
     url_for,
 )
-from babel import Locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 

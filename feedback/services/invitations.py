@@ -33,7 +33,6 @@ from feedback.services.errors import Invalid, LinkUnusable, Throttled
 from feedback.services.instruments import current, ensure_version
 from feedback.services.uow import begin_write
 
-
 #: No easily confused characters (no I, L, O, 0, 1): 31 symbols, 8 of them ≈ 40 bits.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
