@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from feedback.config import load_config
+from feedback.config import available_locales, load_config
 from feedback.extensions import babel, csrf, db, login_manager, migrate
 
 
@@ -26,6 +26,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_config(app.instance_path))
     if config:
         app.config.update(config)
+    app.config.setdefault(
+        "FEEDBACK_LOCALES", available_locales(app.config["BABEL_TRANSLATION_DIRECTORIES"]))
     proxies = app.config["FEEDBACK_TRUSTED_PROXIES"]
     if proxies:
         # Behind nginx: the client's address (for throttling and the audit log)

@@ -34,16 +34,22 @@ def _instance_secret(instance_path: Path, name: str) -> str:
     return value
 
 
-def available_locales() -> tuple[str, ...]:
-    """Danish, English, then every language with a catalogue in feedback/translations.
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
+
+def available_locales(directories: str) -> tuple[str, ...]:
+    """Danish, English, then every language with a compiled catalogue.
+
+    ``directories`` is Flask-Babel's ``BABEL_TRANSLATION_DIRECTORIES`` (";"-separated).
     Adding a language (Arabic, say) is a matter of adding its catalogue.
     """
-    translations = Path(__file__).resolve().parent / "translations"
-    extra = sorted(p.name for p in translations.iterdir()
-                   if (p / "LC_MESSAGES" / "messages.po").exists() and p.name not in ("da", "en")) \
-        if translations.is_dir() else []
-    return ("da", "en", *extra)
+    extra: set[str] = set()
+    for directory in filter(None, directories.split(";")):
+        base = Path(directory)
+        if base.is_dir():
+            extra |= {p.name for p in base.iterdir()
+                      if (p / "LC_MESSAGES" / "messages.mo").exists()}
+    return ("da", "en", *sorted(extra - {"da", "en"}))
 
 
 def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
@@ -80,7 +86,7 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "FEEDBACK_TRUSTED_PROXIES": int(env.get("FEEDBACK_TRUSTED_PROXIES", "0")),
         "BABEL_DEFAULT_LOCALE": "da",
         "BABEL_DEFAULT_TIMEZONE": env.get("FEEDBACK_TIMEZONE", "Europe/Copenhagen"),
-        "FEEDBACK_LOCALES": available_locales(),
+        "BABEL_TRANSLATION_DIRECTORIES": str(TRANSLATIONS),
         "FEEDBACK_LOGIN_THROTTLE": int(env.get("FEEDBACK_LOGIN_THROTTLE", "10")),
         "FEEDBACK_LINK_THROTTLE": int(env.get("FEEDBACK_LINK_THROTTLE", "20")),
     }

@@ -92,7 +92,8 @@ class LineScale {
     this.track.setAttribute("aria-valuetext", this.root.dataset.unmarked);
   }
 
-  answered() { return this.input.value !== "" || Boolean(this.skip?.checked); }
+  isMarked() { return this.input.value !== ""; }
+  answered() { return this.isMarked() || Boolean(this.skip?.checked); }
   focus() { this.track.focus(); }
 }
 
