@@ -6,7 +6,7 @@ import sys
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup
+from flask.cli import AppGroup, FlaskGroup
 
 from feedback.instruments.loader import load_pack, load_packs, registry
 from feedback.instruments.schema import PackError
@@ -18,9 +18,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(users)
 
 
-@click.group(help="Instrument packs.")
-def instruments():
-    pass
+instruments = AppGroup("instruments", help="Instrument packs.")
 
 
 @instruments.command("list", help="List the packs this installation uses.")
@@ -43,9 +41,7 @@ def instruments_check(path):
     click.echo(f"OK: {len(packs)} pack(s)")
 
 
-@click.group(help="Demo data.")
-def demo():
-    pass
+demo = AppGroup("demo", help="Demo data.")
 
 
 @demo.command("load", help="Load demo teams, users and cases (once; keeps existing data).")
@@ -59,9 +55,7 @@ def demo_load():
         click.echo("Demo data already present; nothing changed.")
 
 
-@click.group(help="Staff users.")
-def users():
-    pass
+users = AppGroup("users", help="Staff users.")
 
 
 @users.command("create", help="Create a staff user.")
