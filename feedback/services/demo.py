@@ -14,7 +14,6 @@ from flask import current_app
 from sqlalchemy import select
 
 from feedback.extensions import db
-from feedback.instruments.loader import registry
 from feedback.instruments.scoring import ItemAnswer, total_tenths
 from feedback.models import (
     Answer,
@@ -33,7 +32,7 @@ from feedback.models import (
     User,
 )
 from feedback.services.accounts import get_or_create_organisation, hash_password
-from feedback.services.instruments import ensure_version
+from feedback.services.instruments import ensure_version, pick
 from feedback.services.invitations import default_subject
 from feedback.services.uow import begin_write
 
@@ -69,20 +68,20 @@ def load_demo(today: date | None = None, cases: int = 30, seed: int = 42) -> boo
         db.session.add(user)
         for team_name in team_names:
             db.session.add(TeamMembership(user=user, team=teams[team_name]))
-    ors = ensure_version(registry()["ors"])
-    ors_def = registry()["ors"]
+    db.session.flush()  # users get their ids; meetings refer to them
+    versions: dict = {}  # pack id → frozen version, looked up once
     caseworkers = [users[u] for u in ("anna", "bo", "carla", "dorte")]
     for n in range(cases):
         worker = caseworkers[n % len(caseworkers)]
         team = teams["Team Nord"] if worker.username in ("anna", "bo") else teams["Team Syd"]
-        _demo_case(rng, n, org, team, worker, today, ors, ors_def)
+        _demo_case(rng, n, org, team, worker, today, versions)
     db.session.commit()
     return True
 
 
-def _demo_case(rng, n, org, team, worker, today, ors, ors_def):
+def _demo_case(rng, n, org, team, worker, today, versions):
     opened = today - timedelta(days=rng.randint(30, 540))
-    birth_year = opened.year - rng.randint(6, 17)
+    birth_year = opened.year - rng.randint(4, 17)
     closed = None
     if rng.random() < 0.3 and (today - opened).days > 200:
         closed = opened + timedelta(days=rng.randint(150, (today - opened).days))
@@ -114,12 +113,20 @@ def _demo_case(rng, n, org, team, worker, today, ors, ors_def):
         for person in people:
             if person.role == ParticipantRole.network and kind != MeetingType.network:
                 continue
-            _demo_answer(rng, meeting, person, worker, ors, ors_def, level, trend)
+            level[id(person)] = min(9.5, max(0.5, level[id(person)] + trend[id(person)]
+                                             + rng.uniform(-0.8, 0.8)))
+            _demo_invitation(rng, case, meeting, person, worker, level[id(person)], versions)
         meeting_no += 1
         day += timedelta(days=rng.choice([14, 21, 28, 35, 42]))
 
 
-def _demo_answer(rng, meeting, person, worker, ors, ors_def, level, trend):
+def _demo_invitation(rng, case, meeting, person, worker, level, versions):
+    """One respondent's bundle at one meeting, in the versions that fit, mostly answered."""
+    age = case.child_age_on(meeting.held_on) if person.role == ParticipantRole.child else None
+    families = ["outcome", "session"]
+    if person.role == ParticipantRole.child:
+        families.append("meeting-experience")
+    packs = [p for f in families if (p := pick(f, person.role.value, age)) is not None]
     stamp = datetime.combine(meeting.held_on, time(9 + rng.randint(0, 6), rng.randint(0, 59)),
                              tzinfo=UTC)
     invitation = Invitation(meeting=meeting, participant=person,
@@ -127,21 +134,32 @@ def _demo_answer(rng, meeting, person, worker, ors, ors_def, level, trend):
                             created_at=stamp, expires_at=stamp + timedelta(hours=72))
     db.session.add(invitation)
     answered = rng.random() < 0.85  # some invitations are never answered
-    db.session.add(InvitationItem(invitation=invitation, position=0, instrument_version=ors,
-                                  used_at=stamp if answered else None))
-    if not answered:
-        return
-    level[id(person)] = min(9.5, max(0.5, level[id(person)] + trend[id(person)]
-                                     + rng.uniform(-0.8, 0.8)))
-    answers = {}
-    for item in ors_def.items:
-        value = min(100, max(0, round((level[id(person)] + rng.uniform(-1.2, 1.2)) * 10)))
-        answers[item.key] = ItemAnswer(value)
-    response = Response(
-        submission_id=uuid.uuid4(), meeting=meeting, participant=person, invitation=invitation,
-        instrument_version=ors, subject=invitation.subject,
-        total_tenths=total_tenths(ors_def, answers), submitted_at=stamp, locale="da",
-    )
-    response.answers = [Answer(item_key=k, position=i, value_tenths=a.value_tenths)
-                        for i, (k, a) in enumerate(answers.items())]
-    db.session.add(response)
+    for position, pack in enumerate(packs):
+        version = versions.get(pack.id) or versions.setdefault(pack.id, ensure_version(pack))
+        db.session.add(InvitationItem(invitation=invitation, position=position,
+                                      instrument_version=version,
+                                      used_at=stamp if answered else None))
+        if not answered:
+            continue
+        # Session and meeting ratings sit high, as they do in the reports.
+        centre = level if pack.family == "outcome" else rng.uniform(7.5, 9.8)
+        answers = {item.key: ItemAnswer(_demo_value(rng, item.response, centre))
+                   for item in pack.items}
+        response = Response(
+            submission_id=uuid.uuid4(), meeting=meeting, participant=person,
+            invitation=invitation, instrument_version=version, subject=invitation.subject,
+            total_tenths=total_tenths(pack, answers), submitted_at=stamp, locale="da",
+        )
+        response.answers = [Answer(item_key=k, position=i, value_tenths=a.value_tenths)
+                            for i, (k, a) in enumerate(answers.items())]
+        db.session.add(response)
+
+
+def _demo_value(rng, spec, centre: float) -> int:
+    """A plausible value near ``centre`` (on 0–10), in tenths, allowed by the item's scale."""
+    raw = min(10.0, max(0.0, centre + rng.uniform(-1.2, 1.2)))
+    allowed = spec.allowed_tenths()
+    if allowed is None:
+        return round(raw * 10)
+    target = spec.min * 10 + raw / 10 * (spec.max - spec.min) * 10
+    return min(allowed, key=lambda v: abs(v - target))

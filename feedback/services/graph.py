@@ -32,6 +32,8 @@ class Point:
     instrument: str
     x: float = 0
     y: float = 0
+    #: False for the under-6 faces versions: drawn and marked, never used for figures.
+    psychometric: bool = True
 
 
 @dataclass
@@ -59,6 +61,10 @@ class Graph:
     right: int = WIDTH - RIGHT
     top: int = TOP
     bottom: int = HEIGHT - BOTTOM
+
+    @property
+    def has_unscaled(self) -> bool:
+        return any(not p.psychometric for s in self.series for p in s.points)
 
     @property
     def empty(self) -> bool:
@@ -99,11 +105,11 @@ def outcome_graph(case: Case, family: str = "outcome") -> Graph:
             series = by_participant[row.participant_id] = Series(
                 str(row.participant_id), row.role.value, row.label)
             order.append(series)
-        total = row.total_tenths / 10
-        series.points.append(Point(str(row.meeting_id), row.held_on, total, row.key,
-                                   x_of[row.meeting_id], y_of(total)))
         instrument = definitions.get(row.key) or Instrument.from_json(row.definition)
         definitions[row.key] = instrument
+        total = row.total_tenths / 10
+        series.points.append(Point(str(row.meeting_id), row.held_on, total, row.key,
+                                   x_of[row.meeting_id], y_of(total), instrument.psychometric))
         age = case.child_age_on(row.held_on) if row.subject == Subject.child else (
             case.child_age_on(row.held_on) if row.role.value == "child" else None)
         cut = instrument.cutoff_for(age)

@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import func, select
 
-from feedback.models import Answer, AuditEvent, Response
+from feedback.models import Answer, AuditEvent, InstrumentVersion, Response
 from tests import factories as f
 from tests.conftest import hidden_inputs
 
@@ -139,3 +139,19 @@ def test_analyst_cannot_open_cases_and_caseworker_cannot_export(client, db):
     assert client.get(f"/cases/{the_case.id}").status_code == 404
     f.login(client, w.anna)
     assert client.get("/reports/export.csv").status_code == 404
+
+
+def test_demo_data_loads_once_with_every_role_and_realistic_histories(db):
+    from feedback.models import Case, Meeting, User
+    from feedback.services.demo import load_demo
+
+    assert load_demo() is True
+    roles = {u.role.value for u in db.session.scalars(select(User))}
+    assert roles == {"caseworker", "team_lead", "analyst", "admin"}
+    assert db.session.scalar(select(func.count()).select_from(Case)) == 30
+    assert db.session.scalar(select(func.count()).select_from(Meeting)) > 100
+    keys = set(db.session.scalars(
+        select(InstrumentVersion.key).join(Response).distinct()))
+    assert {"ors", "srs", "cors", "csrs", "child-meeting"} <= keys
+    assert load_demo() is False  # running it again keeps the data
+    assert db.session.scalar(select(func.count()).select_from(Case)) == 30
