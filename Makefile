@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export FEEDBACK_BIND ?= 127.0.0.1:8000
 
-.PHONY: run test install install-test translations db demo lint bench clean chromium messages
+.PHONY: run test install install-test translations db demo lint clean chromium messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,9 +58,6 @@ test: install-test
 
 lint: install-test
 	$(BIN)/ruff check .
-
-bench: install-test
-	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache
