@@ -107,6 +107,7 @@ def _current_app_locales() -> tuple[str, ...]:
 
 
 def register_blueprints(app: Flask) -> None:
+    from feedback.admin.views import bp as admin_bp
     from feedback.auth.views import bp as auth_bp
     from feedback.cases.views import bp as cases_bp
     from feedback.reports.views import bp as reports_bp
@@ -116,6 +117,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(cases_bp)
     app.register_blueprint(respond_bp, url_prefix="/r")
     app.register_blueprint(reports_bp, url_prefix="/reports")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
     # Respondent forms carry their own CSRF token, valid for the life of the
     # link (decision 7), so a staff session timing out never loses answers.
     csrf.exempt(respond_bp)

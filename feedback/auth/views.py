@@ -44,6 +44,8 @@ def local_path(target: str | None, default: str) -> str:
 def home_for(user) -> str:
     if user.role == Role.analyst:
         return url_for("reports.index")
+    if user.role == Role.admin:
+        return url_for("admin.index")
     return url_for("cases.index")
 
 

@@ -25,6 +25,12 @@ ROLE_LABELS = {
     ParticipantRole.network: _l("Network member"),
     ParticipantRole.professional: _l("Professional"),
 }
+STAFF_ROLE_LABELS = {
+    "caseworker": _l("Caseworker"),
+    "team_lead": _l("Team lead"),
+    "analyst": _l("Analyst"),
+    "admin": _l("Administrator"),
+}
 MEETING_TYPE_LABELS = {
     MeetingType.first: _l("First conversation"),
     MeetingType.follow_up: _l("Follow-up"),

@@ -15,6 +15,7 @@ from feedback.cases.forms import (
     MEETING_MODE_LABELS,
     MEETING_TYPE_LABELS,
     ROLE_LABELS,
+    STAFF_ROLE_LABELS,
     CaseForm,
     InviteForm,
     MeetingForm,
@@ -64,7 +65,7 @@ def staff_only():
 @bp.app_context_processor
 def labels():
     return {"ROLE_LABELS": ROLE_LABELS, "MEETING_TYPE_LABELS": MEETING_TYPE_LABELS,
-            "MEETING_MODE_LABELS": MEETING_MODE_LABELS}
+            "MEETING_MODE_LABELS": MEETING_MODE_LABELS, "STAFF_ROLE_LABELS": STAFF_ROLE_LABELS}
 
 
 def _case_or_404(case_id: str):

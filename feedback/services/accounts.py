@@ -7,6 +7,7 @@ import uuid
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from feedback.extensions import db
 from feedback.models import Organisation, Role, Team, TeamMembership, User
@@ -123,3 +124,16 @@ def set_locale(user: User, locale: str) -> None:
     begin_write()
     user.locale = locale
     db.session.commit()
+
+
+def list_users(admin: User) -> list[User]:
+    """The organisation's staff, with their teams loaded."""
+    return list(db.session.scalars(
+        select(User).where(User.organisation_id == admin.organisation_id)
+        .options(selectinload(User.memberships).selectinload(TeamMembership.team))
+        .order_by(User.role, User.username)))
+
+
+def list_teams(admin: User) -> list[Team]:
+    return list(db.session.scalars(
+        select(Team).where(Team.organisation_id == admin.organisation_id).order_by(Team.name)))

@@ -124,3 +124,13 @@ def test_behind_one_proxy_the_client_address_comes_from_x_forwarded_for(tmp_path
 
             event = _db.session.scalar(select(AuditEvent).where(AuditEvent.action == "link.open"))
             assert event.remote_addr == "203.0.113.9"
+
+
+def test_admin_lands_on_an_overview_others_cannot_open(client, db):
+    w = f.world()
+    response = client.post("/login", data={"username": "admin", "password": f.PASSWORD})
+    assert response.headers["Location"] == "/admin/"
+    page = client.get("/admin/").get_data(as_text=True)
+    assert "anna" in page and "Nord" in page and "parent-coordination" in page
+    f.login(client, w.anna)
+    assert client.get("/admin/").status_code == 404
