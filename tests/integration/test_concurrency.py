@@ -57,15 +57,18 @@ def _counts(app):
         return responses, answers, used
 
 
+def _twin(app, client):
+    """Another connection from the same respondent (same cookie), like a double tap."""
+    twin = app.test_client()
+    cookie = client.get_cookie("feedback_respondent", path="/r/")
+    twin.set_cookie("feedback_respondent", cookie.value, path="/r/")
+    return twin
+
+
 def test_the_same_submission_sent_in_parallel_is_stored_once(live_app):
     token = _setup(live_app)
     client, action, form = _form(live_app, token)
-    jobs = []
-    for _ in range(6):
-        twin = live_app.test_client()
-        twin.set_cookie("feedback_respondent", client.get_cookie("feedback_respondent", path="/r/").value,
-                        path="/r/")
-        jobs.append((twin, action, {**form, **GOOD}))
+    jobs = [(_twin(live_app, client), action, {**form, **GOOD}) for _ in range(6)]
     statuses = _race(live_app, jobs)
     assert sorted(statuses) == [200] * 5 + [201], statuses
     assert _counts(live_app) == (1, 4, 1)
@@ -74,13 +77,9 @@ def test_the_same_submission_sent_in_parallel_is_stored_once(live_app):
 def test_different_submissions_for_one_questionnaire_store_only_the_first(live_app):
     token = _setup(live_app)
     client, action, form = _form(live_app, token)
-    jobs = []
-    for n in range(4):
-        twin = live_app.test_client()
-        twin.set_cookie("feedback_respondent", client.get_cookie("feedback_respondent", path="/r/").value,
-                        path="/r/")
-        data = {**form, **GOOD, "overall": str(n), "submission_id": str(uuid.uuid4())}
-        jobs.append((twin, action, data))
+    jobs = [(_twin(live_app, client), action,
+             {**form, **GOOD, "overall": str(n), "submission_id": str(uuid.uuid4())})
+            for n in range(4)]
     statuses = _race(live_app, jobs)
     assert sorted(statuses) == [201, 409, 409, 409], statuses
     assert _counts(live_app) == (1, 4, 1)
