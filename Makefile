@@ -24,7 +24,7 @@ translations: $(BIN)/python
 
 # Update the catalogue after changing user-visible strings.
 messages: $(BIN)/python
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o feedback/translations/messages.pot \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -o feedback/translations/messages.pot \
 	  --no-location --sort-output --project=feedback --copyright-holder="feedback contributors" feedback
 	$(BIN)/pybabel update -N -i feedback/translations/messages.pot -d feedback/translations --no-fuzzy-matching --ignore-obsolete
 

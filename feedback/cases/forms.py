@@ -3,7 +3,6 @@
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     IntegerField,
@@ -15,6 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from feedback.forms import Form
 from feedback.models import MeetingMode, MeetingType, ParticipantRole
 
 ROLE_LABELS = {
@@ -49,7 +49,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class CaseForm(FlaskForm):
+class CaseForm(Form):
     reference = StringField(
         _l("Case reference"),
         description=_l("The case number in the case system. No names or CPR numbers."),
@@ -77,7 +77,7 @@ class CaseForm(FlaskForm):
         return [t.strip()[:100] for t in (self.tags.data or "").split(",") if t.strip()]
 
 
-class ParticipantForm(FlaskForm):
+class ParticipantForm(Form):
     role = SelectField(_l("Role"), choices=[
         SelectChoice(r.value, lbl) for r, lbl in ROLE_LABELS.items()
         if r != ParticipantRole.child])
@@ -87,7 +87,7 @@ class ParticipantForm(FlaskForm):
     )
 
 
-class MeetingForm(FlaskForm):
+class MeetingForm(Form):
     held_on = DateField(_l("Date"), default=date.today, validators=[InputRequired()])
     type = SelectField(_l("Type"), choices=[SelectChoice(t.value, lbl)
                                             for t, lbl in MEETING_TYPE_LABELS.items()])
@@ -104,7 +104,7 @@ FAMILY_LABELS = {
 }
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     participants = MultiCheckboxField(_l("Who answers?"), validators=[DataRequired(
         message=_l("Choose at least one respondent."))])
     instruments = MultiCheckboxField(

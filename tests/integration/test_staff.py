@@ -134,3 +134,14 @@ def test_admin_lands_on_an_overview_others_cannot_open(client, db):
     assert "anna" in page and "Nord" in page and "parent-coordination" in page
     f.login(client, w.anna)
     assert client.get("/admin/").status_code == 404
+
+
+def test_form_errors_are_in_the_staff_members_language(client, db):
+    w = f.world()
+    f.login(client, w.anna)
+    data = {"reference": "", "team": str(w.north.id), "child_birth_year": "abc", "opened_on": "x"}
+    danish = client.post("/cases/new", data=data).get_data(as_text=True)
+    assert "Dette felt skal udfyldes." in danish and "Ikke en gyldig dato." in danish
+    client.post("/language", data={"locale": "en", "back": "/cases"})
+    english = client.post("/cases/new", data=data).get_data(as_text=True)
+    assert "This field is required." in english and "Not a valid date value." in english

@@ -9,7 +9,7 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "feedback" / "translations"
-PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 
 
 def _catalog(path):
@@ -22,7 +22,7 @@ def test_catalogue_is_current(tmp_path):
     fresh = tmp_path / "messages.pot"
     subprocess.run(
         [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
-         "-k", "_l", "-k", "lazy_gettext", "--no-location", "-o", str(fresh), "feedback"],
+         "-k", "_l", "-k", "lazy_gettext", "-k", "lazy_ngettext:1,2", "--no-location", "-o", str(fresh), "feedback"],
         cwd=ROOT, check=True, capture_output=True,
     )
     wanted = {m.id for m in _catalog(fresh) if m.id}
@@ -31,14 +31,22 @@ def test_catalogue_is_current(tmp_path):
     assert committed - wanted == set(), "stale strings in messages.pot: run `make messages`"
 
 
+def _forms(value) -> tuple[str, ...]:
+    """A message's id or string as a tuple: plural entries have several forms."""
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
 def test_every_string_has_a_danish_translation_with_the_same_placeholders():
     pot = {m.id for m in _catalog(TRANSLATIONS / "messages.pot") if m.id}
     da = {m.id: m for m in _catalog(TRANSLATIONS / "da" / "LC_MESSAGES" / "messages.po") if m.id}
-    missing = sorted(msgid for msgid in pot if msgid not in da or not da[msgid].string)
+    missing = [msgid for msgid in pot
+               if msgid not in da or not all(_forms(da[msgid].string))]
     assert missing == [], f"untranslated in Danish: {missing[:10]}"
     for msgid, message in da.items():
         assert not message.fuzzy, f"fuzzy Danish translation: {msgid!r}"
-        assert set(PLACEHOLDER.findall(msgid)) == set(PLACEHOLDER.findall(message.string)), msgid
+        wanted = set(PLACEHOLDER.findall(" ".join(_forms(msgid))))
+        for form in _forms(message.string):
+            assert set(PLACEHOLDER.findall(form)) == wanted, msgid
 
 
 def test_english_catalogue_covers_every_string():
