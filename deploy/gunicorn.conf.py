@@ -40,3 +40,6 @@ class RedactingLogger(Logger):
 
 logger_class = RedactingLogger
 limit_request_line = 4094
+# gunicorn 25+ opens a control socket in ~/.gunicorn, shared by every gunicorn
+# of the user and not writable under the hardened systemd unit: not needed here.
+control_socket_disable = True

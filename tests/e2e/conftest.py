@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import expect
 from sqlalchemy.orm import Session
 
 from tests.conftest import fresh_database
@@ -48,6 +49,10 @@ SECRET_KEY = "e2e-secret-key-not-for-production"
 PSEUDONYM_KEY = "e2e-pseudonym-key"
 STARTUP_TIMEOUT = 20.0
 
+# The default 5 s is tight for a page round trip on a busy CI machine (two gunicorn
+# workers, PostgreSQL and Chromium sharing a few cores).
+expect.set_options(timeout=15_000)
+
 
 def pytest_collection_modifyitems(items):
     for item in items:
@@ -67,8 +72,6 @@ def base_url(server) -> str:
     # Also replaces pytest-playwright's fallback fixture, a session fixture defined as an
     # instance method, which pytest ≥ 9.1 deprecates (a warning, so an error here).
     return server.base_url
-
-
 
 
 # --- the server --------------------------------------------------------------------

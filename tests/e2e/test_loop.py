@@ -125,7 +125,8 @@ def test_caseworker_child_and_analyst_walk_the_loop(server, tablet, axe, databas
 
     # The server refuses untouched lines too (a browser that skipped the script).
     with child.expect_navigation() as refused:
-        child.evaluate("document.querySelector('form.answers').submit()")
+        # From a timer, so this evaluate has returned before the page goes away.
+        child.evaluate("setTimeout(() => document.querySelector('form.answers').submit())")
     assert refused.value.status == 422
     expect(child.locator("fieldset.item.has-error")).to_have_count(4)
     assert _responses(database, invitation_id) == []
