@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -110,8 +112,6 @@ def new():
 
 
 def _uuid(value: str):
-    import uuid
-
     try:
         return uuid.UUID(value)
     except (TypeError, ValueError):
@@ -228,13 +228,13 @@ def _who(participant) -> str:
 
 @bp.route("/invitations/<invitation_id>/reissue", methods=["POST"])
 def reissue(invitation_id):
-    from flask_wtf import FlaskForm
-
+    """Show the code again (CSRFProtect has already checked the form's token)."""
     invitation = invitations.get_invitation(current_user, invitation_id)
     if invitation is None:
         abort(404)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
+    if invitation.complete:
+        # Everything was answered: there is nothing left for a new code to open.
+        return redirect(url_for("cases.meeting", meeting_id=invitation.meeting_id))
     issued = invitations.reissue(current_user, invitation)
     return _meeting_page(invitation.meeting, _invite_form(invitation.meeting, formdata=False),
                          links=[_link(issued)])

@@ -156,3 +156,19 @@ def test_the_child_can_finish_answering_in_hand_over_mode(client, db):
     assert client.post(action, data={**hidden_inputs(page), **values}).status_code == 303
     done = client.get("/r/").get_data(as_text=True)
     assert "Tak" in done and 'href="/unlock"' in done
+
+
+def test_show_code_again_from_the_meeting_page(client, db):
+    w, the_case, meeting = _setup(client, 2012)
+    issued = f.invite(w.anna, meeting, f.child_of(the_case))
+    page = client.post(f"/invitations/{issued.invitation.id}/reissue")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert html.count('<svg class="qr"') == 1
+    new_token = re.search(r'href="http://localhost/r/([^"]+)"', html).group(1)
+    phone = client.application.test_client()
+    assert phone.get(f"/r/{issued.token}").status_code == 404
+    assert phone.get(f"/r/{new_token}").status_code == 303
+    # Another caseworker cannot re-show it.
+    f.login(client, w.carla)
+    assert client.post(f"/invitations/{issued.invitation.id}/reissue").status_code == 404
