@@ -110,8 +110,10 @@ def outcome_graph(case: Case, family: str = "outcome") -> Graph:
         total = row.total_tenths / 10
         series.points.append(Point(str(row.meeting_id), row.held_on, total, row.key,
                                    x_of[row.meeting_id], y_of(total), instrument.psychometric))
-        age = case.child_age_on(row.held_on) if row.subject == Subject.child else (
-            case.child_age_on(row.held_on) if row.role.value == "child" else None)
+        # The cut-off follows the subject: the child (rated by anyone, or rating
+        # themself) by age at the meeting; an adult rating themself by the adult norm.
+        about_child = row.subject == Subject.child or row.role.value == "child"
+        age = case.child_age_on(row.held_on) if about_child else None
         cut = instrument.cutoff_for(age)
         series.cutoff = None if cut is None else cut / 10
     for series in order:

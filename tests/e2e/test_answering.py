@@ -247,15 +247,21 @@ def test_hand_over_locks_the_tablet_to_the_questions(staff_case, server, databas
     expect(page).to_have_url(server.url("/cases"))
 
 
-def test_going_offline_while_answering_ends_with_exactly_one_response(tablet, server, database):
-    token, invitation_id = issue(server, ["ors"])
+def answer_offline(tablet, server, packs, n):
+    """Answer, lose the connection, press Send: the answers wait in the page."""
+    token, invitation_id = issue(server, packs)
     context = tablet()
     page = context.new_page()
     page.goto(server.url(f"/r/{token}"))
-    expected = answer_page(page, 0)
+    expected = answer_page(page, n)
     context.set_offline(True)
     page.locator("button.send").tap()
     expect(page.locator(".status.offline")).to_be_visible()
+    return context, page, invitation_id, expected
+
+
+def test_going_offline_while_answering_ends_with_exactly_one_response(tablet, server, database):
+    context, page, invitation_id, expected = answer_offline(tablet, server, ["ors"], 0)
     assert responses_for(database, invitation_id) == 0
     # The answers wait in the page; the connection returns and they are sent.
     with page.expect_navigation():
@@ -290,14 +296,8 @@ def test_a_lost_reply_after_the_commit_is_retried_without_a_duplicate(tablet, se
 
 
 def test_answers_saved_before_a_reload_are_sent_on_load(tablet, server, database):
-    token, invitation_id = issue(server, ["child-meeting"])
-    context = tablet()
-    page = context.new_page()
-    page.goto(server.url(f"/r/{token}"))
-    expected = answer_page(page, 3)
-    context.set_offline(True)
-    page.locator("button.send").tap()
-    expect(page.locator(".status.offline")).to_be_visible()
+    context, page, invitation_id, expected = answer_offline(tablet, server, ["child-meeting"], 3)
+    assert responses_for(database, invitation_id) == 0
     context.set_offline(False)
     page.reload()  # e.g. the browser was closed and the link opened again
     expect(page.locator("h1")).to_have_text(flows.DANISH["thanks"], timeout=15000)
