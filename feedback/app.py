@@ -5,14 +5,14 @@ from __future__ import annotations
 import uuid
 from urllib.parse import parse_qsl
 
-from flask import Flask, abort, g, render_template, request, session
+from flask import Flask, abort, g, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from feedback import clock, labels, sessions
 from feedback.config import available_locales, load_config
 from feedback.extensions import babel, csrf, db, login_manager, migrate
 
@@ -26,6 +26,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_config(app.instance_path))
     if config:
         app.config.update(config)
+    if app.config.get("FEEDBACK_CASEWORKER_SCOPE") not in ("own", "team"):
+        raise RuntimeError("FEEDBACK_CASEWORKER_SCOPE must be 'own' or 'team'")
+    clock.configure(app.config["FEEDBACK_TIMEZONE"], app.config.get("FEEDBACK_CLOCK_START"))
     app.config.setdefault(
         "FEEDBACK_LOCALES", available_locales(app.config["BABEL_TRANSLATION_DIRECTORIES"]))
     proxies = app.config["FEEDBACK_TRUSTED_PROXIES"]
@@ -42,6 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
+    """Initialise the unbound extensions, the labels and the hand-over lock."""
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     csrf.init_app(app)
@@ -51,6 +55,8 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = None
     login_manager.session_protection = "basic"
     app.jinja_env.globals["get_locale"] = get_locale
+    labels.register(app)
+    sessions.register(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             _configure_sqlite(db.engine)
@@ -107,6 +113,7 @@ def _current_app_locales() -> tuple[str, ...]:
 
 
 def register_blueprints(app: Flask) -> None:
+    """One blueprint per audience; respondents' forms carry their own CSRF token."""
     from feedback.admin.views import bp as admin_bp
     from feedback.auth.views import bp as auth_bp
     from feedback.cases.views import bp as cases_bp
@@ -124,15 +131,10 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    def render_error(error: HTTPException):
-        code = error.code or 500
-        if code == 404 and request.path.startswith("/r/"):
-            # A respondent never sees staff pages, and never learns why a link failed.
-            return render_template("respond/unusable.html"), 404
-        return render_template("errors/error.html", code=code), code
+    """Error pages for HTTP errors (and domain errors' messages) come from one module."""
+    from feedback import errors
 
-    for code in (400, 403, 404, 405, 413, 429, 500):
-        app.register_error_handler(code, render_error)
+    errors.register(app)
 
 
 CSP = (
@@ -142,6 +144,7 @@ CSP = (
 
 
 def register_hooks(app: Flask) -> None:
+    """Request hooks: malformed input refused, security headers on every answer."""
     @app.before_request
     def request_id():
         g.request_id = uuid.uuid4().hex
@@ -183,6 +186,7 @@ def _clean_urlencoded(raw: bytes) -> bool:
 
 
 def register_commands(app: Flask) -> None:
+    """The ``flask`` commands."""
     from feedback.cli import register
 
     register(app)

@@ -13,6 +13,7 @@ from feedback.instruments.schema import PackError
 
 
 def register(app: Flask) -> None:
+    """Add the service's command groups to ``flask``."""
     app.cli.add_command(instruments)
     app.cli.add_command(demo)
     app.cli.add_command(users)
@@ -23,6 +24,7 @@ instruments = AppGroup("instruments", help="Instrument packs.")
 
 @instruments.command("list", help="List the packs this installation uses.")
 def instruments_list():
+    """Print the installed packs."""
     for pack in registry().values():
         click.echo(f"{pack.id:16} {pack.version:8} {pack.family:20} {pack.title['en']}")
 
@@ -30,6 +32,7 @@ def instruments_list():
 @instruments.command("check", help="Validate a pack file or a directory of packs.")
 @click.argument("path", type=click.Path(exists=True))
 def instruments_check(path):
+    """Validate pack files."""
     from pathlib import Path
 
     target = Path(path)
@@ -46,6 +49,7 @@ demo = AppGroup("demo", help="Demo data.")
 
 @demo.command("load", help="Load demo teams, users and cases (once; keeps existing data).")
 def demo_load():
+    """Load the demo data set."""
     from feedback.services.demo import load_demo
 
     created = load_demo()
@@ -66,6 +70,7 @@ users = AppGroup("users", help="Staff users.")
 @click.option("--team", "team_names", multiple=True)
 @click.password_option()
 def users_create(username, role, display_name, team_names, password):
+    """Create a staff user."""
     from flask import current_app
     from sqlalchemy import select
 

@@ -86,6 +86,12 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "FEEDBACK_TRUSTED_PROXIES": int(env.get("FEEDBACK_TRUSTED_PROXIES", "0")),
         "BABEL_DEFAULT_LOCALE": "da",
         "BABEL_DEFAULT_TIMEZONE": env.get("FEEDBACK_TIMEZONE", "Europe/Copenhagen"),
+        #: "Today", meeting days and link expiry are in this zone (decision 43).
+        "FEEDBACK_TIMEZONE": env.get("FEEDBACK_TIMEZONE", "Europe/Copenhagen"),
+        #: For demos and browser tests only: the clock starts at this instant and runs on.
+        "FEEDBACK_CLOCK_START": env.get("FEEDBACK_CLOCK_START", ""),
+        #: ``own``: caseworkers see their own cases; ``team``: every case of their teams.
+        "FEEDBACK_CASEWORKER_SCOPE": env.get("FEEDBACK_CASEWORKER_SCOPE", "own"),
         "BABEL_TRANSLATION_DIRECTORIES": str(TRANSLATIONS),
         "FEEDBACK_LOGIN_THROTTLE": int(env.get("FEEDBACK_LOGIN_THROTTLE", "10")),
         "FEEDBACK_LINK_THROTTLE": int(env.get("FEEDBACK_LINK_THROTTLE", "20")),

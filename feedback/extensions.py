@@ -20,6 +20,8 @@ NAMING_CONVENTION = {
 
 
 class Base(DeclarativeBase):
+    """The declarative base, with named constraints."""
+
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 

@@ -20,8 +20,13 @@ class _Catalogue:
 
 
 class Form(FlaskForm):
+    """A Flask-WTF form whose built-in messages come from our catalogue."""
+
     class Meta:
+        """WTForms options."""
+
         def get_translations(self, form):
+            """Our catalogue, for WTForms' own messages."""
             return _Catalogue()
 
 

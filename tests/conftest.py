@@ -11,6 +11,8 @@ import os
 import re
 import uuid
 from contextlib import contextmanager
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -19,8 +21,13 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from flask_sqlalchemy.session import Session as FlaskSession
 
-from feedback import create_app
+from feedback import clock, create_app
 from feedback.extensions import db as _db
+
+#: Every test runs at this instant (a Wednesday morning in Copenhagen), whatever
+#: the date and hour the suite runs: no test may depend on the day (decision 29).
+FROZEN_NOW = datetime(2026, 3, 11, 10, 0, tzinfo=ZoneInfo("Europe/Copenhagen"))
+TODAY = FROZEN_NOW.date()
 
 POSTGRES_URL = os.environ.get("FEEDBACK_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
@@ -71,6 +78,14 @@ def migrated_app(backend: str, tmp_path_factory, **config):
             with app.app_context():
                 _db.session.remove()
                 _db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock():
+    """The service's clock, stopped at :data:`FROZEN_NOW` for the test."""
+    clock.freeze(FROZEN_NOW)
+    yield clock
+    clock.freeze(None)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from feedback import clock
 from feedback.extensions import db
 from feedback.models import Organisation, Participant, Role, Team, TeamMembership, User
 from feedback.services import cases, invitations
 from feedback.services.accounts import hash_password
+from feedback.services.actors import Actor
 
 PASSWORD = "correct horse battery"
 _HASH = hash_password(PASSWORD)  # argon2 is slow on purpose: hash once for all test users
@@ -53,15 +55,20 @@ def world() -> World:
     return w
 
 
+def actor(u: User) -> Actor:
+    """A staff member as the actor services are told about."""
+    return Actor.staff(u, "192.0.2.10")
+
+
 def case(owner: User, team: Team, reference="SAG-1", birth_year=2012, opened=date(2026, 1, 5),
          **kw):
-    return cases.create_case(owner, reference=reference, team_id=team.id,
+    return cases.create_case(actor(owner), reference=reference, team_id=team.id,
                              child_birth_year=birth_year, opened_on=opened, **kw)
 
 
 def meeting(owner: User, the_case, held_on=None, type="follow_up", mode="in_person"):
-    return cases.create_meeting(owner, the_case, held_on=held_on or date.today(), type=type,
-                                mode=mode)
+    return cases.create_meeting(actor(owner), the_case, held_on=held_on or clock.today(),
+                                type=type, mode=mode)
 
 
 def child_of(the_case) -> Participant:
@@ -69,7 +76,7 @@ def child_of(the_case) -> Participant:
 
 
 def invite(owner: User, the_meeting, participant, packs=("ors",)):
-    return invitations.invite(owner, the_meeting, participant, list(packs))
+    return invitations.invite(actor(owner), the_meeting, participant, list(packs))
 
 
 def login(client, u: User, password: str = PASSWORD):

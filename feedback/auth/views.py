@@ -1,34 +1,26 @@
-"""Signing in and out, and the staff language choice."""
+"""Signing in and out, unlocking a handed-over tablet, and the staff language choice."""
 
 from urllib.parse import urlsplit
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from feedback import sessions
 from feedback.auth.forms import LanguageForm, LoginForm, UnlockForm
 from feedback.extensions import login_manager
 from feedback.models import Role
-from feedback.services import accounts, throttle
-
-#: In the staff session while the tablet is handed to a respondent.
-HANDOVER = "handover"
-UNLOCK_LIMIT = 5
+from feedback.services import accounts
+from feedback.services.accounts import UnlockResult
+from feedback.services.actors import Actor
+from feedback.services.errors import Throttled
 
 bp = Blueprint("auth", __name__)
 
 
 @login_manager.user_loader
 def load_user(session_id: str):
+    """Flask-Login's user loader (see :func:`accounts.load_session_user`)."""
     return accounts.load_session_user(session_id)
 
 
@@ -42,6 +34,7 @@ def local_path(target: str | None, default: str) -> str:
 
 
 def home_for(user) -> str:
+    """Where a staff member lands after signing in."""
     if user.role == Role.analyst:
         return url_for("reports.index")
     if user.role == Role.admin:
@@ -51,6 +44,7 @@ def home_for(user) -> str:
 
 @bp.route("/")
 def home():
+    """The front page: the signed-in user's home, or the login page."""
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
     return redirect(url_for("auth.login"))
@@ -58,17 +52,15 @@ def home():
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
+    """Sign in with username and password; failures are throttled."""
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        keys = (f"login:{form.username.data.strip().lower()[:100]}",
-                f"login-addr:{request.remote_addr}")
-        limit = current_app.config["FEEDBACK_LOGIN_THROTTLE"]
-        if throttle.blocked(keys[0], limit) or throttle.blocked(keys[1], 3 * limit):
+        try:
+            user = accounts.authenticate(form.username.data, form.password.data,
+                                         Actor.anonymous(request.remote_addr))
+        except Throttled:
             abort(429)
-        user = accounts.authenticate(form.username.data, form.password.data)
-        if user is None:
-            throttle.record_failure(*keys)
         if user is not None:
             session.clear()
             login_user(user)
@@ -82,46 +74,29 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    """Sign out and forget the session."""
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))
 
 
-@bp.before_app_request
-def enforce_handover_lock():
-    """While the tablet is handed over, only the questionnaire and the unlock page answer.
-
-    Enforced here, on the server, for every request of this browser's staff
-    session: typing a staff URL, pressing Back or opening a new tab all land
-    on the questionnaire.
-    """
-    if not session.get(HANDOVER):
-        return None
-    if request.blueprint == "respond" or request.endpoint in ("static", "auth.unlock"):
-        return None
-    return redirect(url_for("respond.current"))
-
-
-def start_handover(back: str) -> None:
-    """Lock this staff session to the respondent pages until the caseworker unlocks it."""
-    session[HANDOVER] = {"back": back}
-
-
 @bp.route("/unlock", methods=["GET", "POST"])
 def unlock():
     """Back to the staff view: the caseworker's password, with failures throttled."""
-    if not session.get(HANDOVER) or not current_user.is_authenticated:
-        session.pop(HANDOVER, None)
+    if not sessions.handover_active() or not current_user.is_authenticated:
+        sessions.end_handover()
         return redirect(url_for("auth.login"))
     form = UnlockForm()
     error = None
-    key = f"unlock:{current_user.id}"
     if form.validate_on_submit():
-        if accounts.verify_password(current_user, form.password.data):
-            back = session.pop(HANDOVER).get("back")
-            return redirect(local_path(back, url_for("cases.index")))
-        throttle.record_failure(key)
-        if throttle.blocked(key, UNLOCK_LIMIT):
+        result = accounts.unlock(sessions.staff_actor(), form.password.data)
+        if result == UnlockResult.unlocked:
+            back = sessions.end_handover()
+            response = redirect(local_path(back, url_for("cases.index")))
+            # The next person holding the tablet must not answer in the child's name.
+            sessions.end_respondent_session(response)
+            return response
+        if result == UnlockResult.locked_out:
             # Too many tries on a handed-over tablet: end the staff session.
             logout_user()
             session.clear()
@@ -132,6 +107,7 @@ def unlock():
 
 @bp.route("/language", methods=["POST"])
 def language():
+    """Switch the staff interface language."""
     form = LanguageForm()
     if not form.validate_on_submit():
         abort(400)

@@ -1,7 +1,5 @@
 """Forms for cases, participants, meetings and invitations."""
 
-from datetime import date
-
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     DateField,
@@ -14,42 +12,22 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from feedback import clock
 from feedback.forms import Form
-from feedback.models import MeetingMode, MeetingType, ParticipantRole
-
-ROLE_LABELS = {
-    ParticipantRole.child: _l("Child"),
-    ParticipantRole.mother: _l("Mother"),
-    ParticipantRole.father: _l("Father"),
-    ParticipantRole.other_carer: _l("Other carer"),
-    ParticipantRole.network: _l("Network member"),
-    ParticipantRole.professional: _l("Professional"),
-}
-STAFF_ROLE_LABELS = {
-    "caseworker": _l("Caseworker"),
-    "team_lead": _l("Team lead"),
-    "analyst": _l("Analyst"),
-    "admin": _l("Administrator"),
-}
-MEETING_TYPE_LABELS = {
-    MeetingType.first: _l("First conversation"),
-    MeetingType.follow_up: _l("Follow-up"),
-    MeetingType.network: _l("Network meeting"),
-    MeetingType.closing: _l("Closing meeting"),
-}
-MEETING_MODE_LABELS = {
-    MeetingMode.in_person: _l("In person"),
-    MeetingMode.video: _l("Video"),
-    MeetingMode.phone: _l("Phone"),
-}
+from feedback.labels import MEETING_MODE_LABELS, MEETING_TYPE_LABELS, ROLE_LABELS
+from feedback.models import ParticipantRole
 
 
 class MultiCheckboxField(SelectMultipleField):
+    """Checkboxes, one per choice."""
+
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
 
 
 class CaseForm(Form):
+    """A new case: reference, team, the child's birth year, opened date, tags."""
+
     reference = StringField(
         _l("Case reference"),
         description=_l("The case number in the case system. No names or CPR numbers."),
@@ -66,7 +44,7 @@ class CaseForm(Form):
         choices=[SelectChoice("", "–")] + [SelectChoice(str(m)) for m in range(1, 13)],
         validators=[Optional()],
     )
-    opened_on = DateField(_l("Opened"), default=date.today, validators=[InputRequired()])
+    opened_on = DateField(_l("Opened"), default=clock.today, validators=[InputRequired()])
     tags = StringField(
         _l("Tags (optional)"),
         description=_l("Separate with commas, for example a programme or a legal basis."),
@@ -74,10 +52,13 @@ class CaseForm(Form):
     )
 
     def tag_list(self) -> list[str]:
+        """The tags typed, split on commas."""
         return [t.strip()[:100] for t in (self.tags.data or "").split(",") if t.strip()]
 
 
 class ParticipantForm(Form):
+    """A participant by role, with optional initials."""
+
     role = SelectField(_l("Role"), choices=[
         SelectChoice(r.value, lbl) for r, lbl in ROLE_LABELS.items()
         if r != ParticipantRole.child])
@@ -88,23 +69,18 @@ class ParticipantForm(Form):
 
 
 class MeetingForm(Form):
-    held_on = DateField(_l("Date"), default=date.today, validators=[InputRequired()])
+    """A meeting: date, type and form."""
+
+    held_on = DateField(_l("Date"), default=clock.today, validators=[InputRequired()])
     type = SelectField(_l("Type"), choices=[SelectChoice(t.value, lbl)
                                             for t, lbl in MEETING_TYPE_LABELS.items()])
     mode = SelectField(_l("Form"), choices=[SelectChoice(m.value, lbl)
                                             for m, lbl in MEETING_MODE_LABELS.items()])
 
 
-FAMILY_LABELS = {
-    "outcome": _l("How things are going: ORS, CORS or YCORS by age"),
-    "session": _l("How the meeting went: SRS, CSRS or YCSRS by age"),
-    "meeting-experience": _l("My meeting: smileys (children 6–17)"),
-    "ruler": _l("Child ruler (1–10)"),
-    "coordination": _l("Working together (parents, 1–6)"),
-}
-
-
 class InviteForm(Form):
+    """Who answers which questionnaires at a meeting."""
+
     participants = MultiCheckboxField(_l("Who answers?"), validators=[DataRequired(
         message=_l("Choose at least one respondent."))])
     instruments = MultiCheckboxField(
@@ -114,6 +90,7 @@ class InviteForm(Form):
         _l("Or a specific version (overrides the age rule)"))
 
     def validate(self, extra_validators=None) -> bool:
+        """At least one family or specific version must be ticked."""
         ok = super().validate(extra_validators)
         if not (self.instruments.data or self.versions.data):
             self.instruments.errors = [*self.instruments.errors,
@@ -122,4 +99,5 @@ class InviteForm(Form):
         return ok
 
     def choices(self) -> list[str]:
+        """Ticked families and specific versions, in that order."""
         return list(self.instruments.data or []) + list(self.versions.data or [])

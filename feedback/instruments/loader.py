@@ -60,6 +60,7 @@ def registry() -> dict[str, Instrument]:
 
 
 def get_instrument(pack_id: str) -> Instrument:
+    """The installed pack with this id; :class:`LookupError` if there is none."""
     try:
         return registry()[pack_id]
     except KeyError:

@@ -55,6 +55,7 @@ class ResponseSpec:
 
     @property
     def decimals(self) -> int:
+        """Decimals shown for this scale: one for the 0–10 line and the faces."""
         return 1 if self.step_tenths == 1 or self.kind == "faces" else 0
 
     def allowed_tenths(self) -> tuple[int, ...] | None:
@@ -70,6 +71,8 @@ class ResponseSpec:
 
 @dataclass(frozen=True)
 class Item:
+    """One question of a pack."""
+
     key: str
     text: dict[str, str]
     response: ResponseSpec
@@ -106,6 +109,8 @@ class CutOff:
 
 @dataclass(frozen=True)
 class Instrument:
+    """One validated version of an instrument pack."""
+
     id: str
     version: str
     family: str
@@ -149,6 +154,7 @@ class Instrument:
 
     @property
     def total_max_tenths(self) -> int | None:
+        """The largest possible total, in tenths (``None`` when not scored)."""
         if self.scoring == "none":
             return None
         if self.scoring == "mean":
@@ -166,10 +172,12 @@ class Instrument:
         return None
 
     def to_json(self) -> dict[str, Any]:
+        """The definition as plain data, for freezing in the database."""
         return asdict(self)
 
     @property
     def digest(self) -> str:
+        """SHA-256 of the pack file's data."""
         return self.source_digest
 
     @classmethod

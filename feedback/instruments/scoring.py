@@ -22,6 +22,8 @@ class ValueRefused(ValueError):
 
 @dataclass(frozen=True)
 class ItemAnswer:
+    """One item's answer: a value in tenths, or a missing code."""
+
     value_tenths: int | None
     missing_code: str | None = None
 

@@ -28,6 +28,8 @@ class AuditEvent(db.Model):
     actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     #: ``staff``, ``respondent`` or ``system``.
     actor_kind: Mapped[str] = mapped_column(String(20))
+    #: A respondent's invitation id, or what the system was doing (``cli``, ``retention``).
+    actor_ref: Mapped[str | None] = mapped_column(String(64))
     #: Such as ``case.view``, ``export.csv``, ``response.submit``.
     action: Mapped[str] = mapped_column(String(60))
     object_type: Mapped[str | None] = mapped_column(String(40))

@@ -15,6 +15,8 @@ from feedback.models.types import UTCDateTime, new_id, utcnow
 
 
 class ParticipantRole(enum.StrEnum):
+    """Who a participant is in the case, by role."""
+
     child = "child"
     mother = "mother"
     father = "father"
@@ -24,6 +26,8 @@ class ParticipantRole(enum.StrEnum):
 
 
 class MeetingType(enum.StrEnum):
+    """The kind of meeting."""
+
     first = "first"
     follow_up = "follow_up"
     network = "network"
@@ -31,6 +35,8 @@ class MeetingType(enum.StrEnum):
 
 
 class MeetingMode(enum.StrEnum):
+    """How the meeting was held."""
+
     in_person = "in_person"
     video = "video"
     phone = "phone"
@@ -88,6 +94,7 @@ class Case(db.Model):
 
     @property
     def is_open(self) -> bool:
+        """Whether the case is still open."""
         return self.closed_on is None
 
     def child_age_on(self, day: date) -> int:
@@ -122,6 +129,8 @@ class Participant(db.Model):
 
 
 class Meeting(db.Model):
+    """A meeting with the child and family on one day."""
+
     __tablename__ = "meetings"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

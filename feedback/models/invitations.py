@@ -51,6 +51,7 @@ class Invitation(db.Model):
 
     @property
     def complete(self) -> bool:
+        """Whether every questionnaire in the bundle has been answered."""
         return all(item.used_at is not None for item in self.items)
 
 
@@ -75,6 +76,8 @@ class InvitationItem(db.Model):
 
 
 class TokenKind(enum.StrEnum):
+    """A link token (QR code) or a typed short code."""
+
     link = "link"
     code = "code"
 

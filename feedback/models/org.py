@@ -15,6 +15,8 @@ from feedback.models.types import UTCDateTime, new_id, utcnow
 
 
 class Role(enum.StrEnum):
+    """A staff member's role: what areas of the service they use."""
+
     caseworker = "caseworker"
     team_lead = "team_lead"
     analyst = "analyst"
@@ -22,6 +24,8 @@ class Role(enum.StrEnum):
 
 
 class Organisation(db.Model):
+    """The municipality (or supplier) running the service."""
+
     __tablename__ = "organisations"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -46,6 +50,8 @@ class Team(db.Model):
 
 
 class User(UserMixin, db.Model):
+    """A staff member."""
+
     __tablename__ = "users"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -70,17 +76,22 @@ class User(UserMixin, db.Model):
 
     @property
     def is_active(self) -> bool:  # Flask-Login
+        """Flask-Login: whether the user may sign in."""
         return self.active
 
     def get_id(self) -> str:  # Flask-Login
+        """Flask-Login: the session's user id, bound to the session version."""
         return f"{self.id}:{self.session_version}"
 
     @property
     def team_ids(self) -> list[uuid.UUID]:
+        """The ids of the teams the user belongs to."""
         return [m.team_id for m in self.memberships]
 
 
 class TeamMembership(db.Model):
+    """A staff member's membership of a team."""
+
     __tablename__ = "team_memberships"
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), primary_key=True)

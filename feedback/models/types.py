@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, TypeDecorator
 
+from feedback import clock
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """A timestamp stored in UTC and always returned timezone-aware.
@@ -19,6 +21,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value, dialect):
+        """Store as naive UTC."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -26,14 +29,17 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value, dialect):
+        """Read back as aware UTC."""
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The current instant from the service's one clock (frozen in tests)."""
+    return clock.now()
 
 
 def new_id() -> uuid.UUID:
+    """A new random UUID for a primary key."""
     return uuid.uuid4()

@@ -1,32 +1,27 @@
 """Analysts' and team leads' pages: pseudonymised exports."""
 
-from datetime import UTC, datetime
+from flask import Blueprint, Response, render_template, stream_with_context
 
-from flask import Blueprint, Response, abort, render_template, stream_with_context
-from flask_login import current_user, login_required
-
-from feedback.models import Role
+from feedback import clock, sessions
 from feedback.services import exports
+from feedback.services.access import Action
 
 bp = Blueprint("reports", __name__)
-
-
-@bp.before_request
-@login_required
-def analysts_and_leads():
-    if current_user.role not in (Role.analyst, Role.team_lead):
-        abort(404)
+bp.before_request(sessions.guard(Action.export, Action.report))
 
 
 @bp.route("/")
 def index():
+    """Reports and exports for analysts and team leads."""
     return render_template("reports/index.html", columns=exports.LONG_COLUMNS)
 
 
 @bp.route("/export.csv")
+@sessions.area(Action.export)
 def export_csv():
-    rows = exports.export_long_csv(current_user)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%MZ")
+    """The long CSV, streamed."""
+    rows = exports.export_long_csv(sessions.staff_actor())
+    stamp = clock.now().strftime("%Y%m%dT%H%MZ")
     return Response(
         stream_with_context(rows),
         mimetype="text/csv",

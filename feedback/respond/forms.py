@@ -34,17 +34,21 @@ class LinkCSRF(CSRF):
     """A CSRF token derived from the respondent's token id: valid while the link is."""
 
     def setup_form(self, form):
+        """Remember the respondent's token id, which the CSRF token is bound to."""
         self.token_id = form.meta.csrf_context
         return super().setup_form(form)
 
     def expected(self) -> str:
+        """The token this link's forms must carry."""
         key = current_app.config["SECRET_KEY"].encode()
         return hmac.new(key, f"respond-csrf:{self.token_id}".encode(), hashlib.sha256).hexdigest()
 
     def generate_csrf_token(self, csrf_token_field):
+        """The token to put in the form."""
         return self.expected()
 
     def validate_csrf_token(self, form, field):
+        """Refuse a form whose token does not belong to this link."""
         if not hmac.compare_digest(str(field.data or ""), self.expected()):
             raise ValidationError(_l("The form had expired. Your answers are kept: "
                                      "please send them again."))
@@ -62,12 +66,14 @@ class ScaleField(Field):
         self.refusal: str | None = None
 
     def process_formdata(self, valuelist):
+        """Keep the raw value; two values for one item are refused."""
         if len(valuelist) > 1:
             self.refusal = "repeated"
         self.raw = valuelist[0] if valuelist else ""
         self.data = self.raw
 
     def pre_validate(self, form):
+        """Parse the value (or the missing code) strictly, before any other validator."""
         missing = form.missing_codes.get(self.name)
         if self.refusal:
             pass
@@ -84,7 +90,11 @@ class ScaleField(Field):
 
 
 class AnswerFormBase(Form):
+    """The fields shared by every questionnaire's form."""
+
     class Meta:
+        """The link-bound CSRF token."""
+
         csrf = True
         csrf_class = LinkCSRF
 
@@ -94,6 +104,7 @@ class AnswerFormBase(Form):
     missing_codes: dict[str, str]
 
     def process(self, formdata=None, obj=None, data=None, extra_filters=None, **kwargs):
+        """Sort out missing codes and fields that do not belong before processing."""
         allowed = {f.name for f in self} | {f"missing-{i.key}" for i in self.instrument.items}
         self.extra_fields = sorted(set(formdata or ()) - allowed)
         self.missing_codes = {}
@@ -106,6 +117,7 @@ class AnswerFormBase(Form):
             self.submission_id.data = str(uuid.uuid4())
 
     def validate(self, extra_validators=None) -> bool:
+        """Every item valid and no foreign fields."""
         ok = super().validate(extra_validators)
         if self.extra_fields:
             self.form_errors.append(_l("The form contained fields that do not belong to it."))
@@ -114,10 +126,12 @@ class AnswerFormBase(Form):
 
     @property
     def csrf_failed(self) -> bool:
+        """Whether the form's CSRF token was wrong or missing."""
         return bool(self.csrf_token.errors)
 
     @property
     def submission_id_missing(self) -> bool:
+        """Whether the page sent no usable submission id."""
         try:
             uuid.UUID(self.submission_id.data or "")
         except ValueError:
@@ -125,9 +139,11 @@ class AnswerFormBase(Form):
         return False
 
     def items(self):
+        """(item, field) pairs in the pack's order."""
         return [(item, self[item.key]) for item in self.instrument.items]
 
     def answers(self) -> dict[str, ItemAnswer]:
+        """The parsed answers by item key."""
         return {item.key: self[item.key].answer for item in self.instrument.items}
 
 

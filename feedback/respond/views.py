@@ -20,8 +20,8 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from itsdangerous import BadSignature, URLSafeSerializer
 
+from feedback import sessions
 from feedback.respond.forms import CodeForm, answer_form
 from feedback.services import invitations, responses
 from feedback.services.errors import (
@@ -35,11 +35,10 @@ from feedback.services.errors import (
 
 bp = Blueprint("respond", __name__)
 
-COOKIE = "feedback_respondent"
-
 
 @bp.app_context_processor
 def languages():
+    """Template helpers for the respondent pages."""
     def respondent_languages():
         """(code, name in its own language) for each language a respondent can choose."""
         return [(code, Locale.parse(code).get_display_name(code).capitalize())
@@ -48,35 +47,10 @@ def languages():
     return {"respondent_languages": respondent_languages}
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="feedback.respondent")
-
-
 @bp.before_request
 def read_cookie():
-    g.respondent = None
-    raw = request.cookies.get(COOKIE)
-    if raw:
-        try:
-            g.respondent = _serializer().loads(raw)
-        except BadSignature:
-            g.respondent = None
-    locale = (g.respondent or {}).get("l")
-    g.respondent_locale = locale if locale in current_app.config["FEEDBACK_LOCALES"] else "da"
-
-
-def _set_cookie(response, token_id: str, locale: str, expires):
-    response.set_cookie(
-        COOKIE, _serializer().dumps({"t": token_id, "l": locale}),
-        expires=expires, path=url_for("respond.current"), httponly=True, samesite="Lax",
-        secure=current_app.config["SESSION_COOKIE_SECURE"],
-    )
-
-
-def start_respondent_session(response, token) -> None:
-    """Bind this browser to ``token``'s invitation with the respondent cookie."""
-    locale = getattr(g, "respondent_locale", None) or "da"
-    _set_cookie(response, str(token.id), locale, token.invitation.expires_at)
+    """Who this browser answers for."""
+    sessions.read_respondent()
 
 
 def unusable():
@@ -85,23 +59,26 @@ def unusable():
 
 
 def throttled():
+    """The page for too many failed links or codes from one address."""
     return render_template("respond/unusable.html", throttled=True), 429
 
 
 def wants_json() -> bool:
+    """Whether the page's script asked for a JSON answer."""
     return request.accept_mimetypes.best == "application/json"
 
 
 @bp.route("/<token>")
 def open_link(token):
+    """Swap the link's token for a respondent cookie and drop it from the URL."""
     try:
-        row = invitations.open_link(token, request.remote_addr)
+        row = invitations.open_link(token, sessions.current_actor())
     except LinkUnusable:
         return unusable()
     except Throttled:
         return throttled()
     response = redirect(url_for("respond.current"), 303)
-    start_respondent_session(response, row)
+    sessions.start_respondent_session(response, row)
     return response
 
 
@@ -111,26 +88,28 @@ def enter_code():
     form = CodeForm(request.form if request.method == "POST" else None)
     if request.method == "POST" and form.validate():
         try:
-            row = invitations.open_code(form.code.data, request.remote_addr)
+            row = invitations.open_code(form.code.data, sessions.current_actor())
         except LinkUnusable:
             form.code.errors = [_("This code does not work. Ask your caseworker for a new code.")]
             return render_template("respond/code.html", form=form), 404
         except Throttled:
             return throttled()
         response = redirect(url_for("respond.current"), 303)
-        start_respondent_session(response, row)
+        sessions.start_respondent_session(response, row)
         return response
     return render_template("respond/code.html", form=form), 422 if form.errors else 200
 
 
 def _token():
-    if not g.respondent:
+    token_id = sessions.respondent_token_id()
+    if not token_id:
         raise LinkUnusable()
-    return invitations.respondent_token(g.respondent.get("t", ""), grace=True)
+    return invitations.respondent_token(token_id, grace=True)
 
 
 @bp.route("/")
 def current():
+    """The next unanswered questionnaire, or the thank-you page."""
     try:
         token = _token()
     except LinkUnusable:
@@ -154,6 +133,7 @@ def _questionnaire(token, position, instrument, form, status=200, message=None):
 
 @bp.route("/q/<int:position>", methods=["POST"])
 def submit(position):
+    """Store one questionnaire's answers."""
     try:
         token = _token()
         item, instrument = responses.bundle_item(token, position)
@@ -166,8 +146,9 @@ def submit(position):
             return _refused(status, "invalid", errors=form.errors)
         return _questionnaire(token, position, instrument, form, status=status)
     try:
-        receipt = responses.submit(token, position, form.submission_id.data, form.answers(),
-                                   g.respondent_locale)
+        actor = sessions.current_actor(token.invitation_id)
+        receipt = responses.submit(actor, token, position, form.submission_id.data,
+                                   form.answers(), g.respondent_locale)
     except SubmissionConflict:
         message = _("These answers were already sent with different values. "
                     "Please ask your caseworker.")
@@ -202,5 +183,5 @@ def language():
     if locale not in current_app.config["FEEDBACK_LOCALES"]:
         locale = g.respondent_locale
     response = redirect(url_for("respond.current"), 303)
-    _set_cookie(response, str(token.id), locale, token.invitation.expires_at)
+    sessions.set_respondent_cookie(response, str(token.id), locale, token.invitation.expires_at)
     return response

@@ -2,55 +2,100 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from feedback.extensions import db
 from feedback.models import Organisation, Role, Team, TeamMembership, User
-from feedback.services import audit
-from feedback.services.errors import Invalid
+from feedback.services import access, audit, throttle
+from feedback.services.access import Action
+from feedback.services.actors import Actor
+from feedback.services.errors import Invalid, Throttled
 from feedback.services.uow import begin_write
 
 _hasher = PasswordHasher()
-# Verified against when the user does not exist, so timing does not reveal usernames.
-_DUMMY_HASH = _hasher.hash("not a real password")
+
+#: Failed unlocks on a handed-over tablet before the staff session is ended.
+UNLOCK_LIMIT = 5
+
+
+@cache
+def _dummy_hash() -> str:
+    # Verified against when the user does not exist, so timing does not reveal
+    # usernames. Computed on first use, not at import: argon2 costs memory.
+    return _hasher.hash("not a real password")
 
 
 def hash_password(password: str) -> str:
+    """An argon2 hash of ``password``."""
     return _hasher.hash(password)
 
 
-def authenticate(username: str, password: str) -> User | None:
-    """The active user with these credentials, or ``None``; audited either way."""
-    user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
+class UnlockResult(enum.Enum):
+    """What a try to unlock a handed-over tablet led to."""
+
+    unlocked = "unlocked"
+    wrong = "wrong"
+    #: Too many wrong tries: the caller ends the staff session.
+    locked_out = "locked_out"
+
+
+def authenticate(username: str, password: str, actor: Actor) -> User | None:
+    """The active user with these credentials, or ``None``; audited either way.
+
+    Repeated failures for one username or from one address raise
+    :class:`Throttled` before the password is even checked.
+    """
+    name = username.strip().lower()
+    keys = (f"login:{name[:100]}", f"login-addr:{actor.address}")
+    limit = current_app.config["FEEDBACK_LOGIN_THROTTLE"]
+    if throttle.blocked(keys[0], limit) or throttle.blocked(keys[1], 3 * limit):
+        audit.record_now(actor, "auth.login", outcome="refused", detail="throttled")
+        raise Throttled()
+    user = db.session.scalar(select(User).where(User.username == name))
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _hasher.verify(user.password_hash if user else _dummy_hash(), password)
         ok = user is not None and user.active
     except (VerificationError, InvalidHashError):
         ok = False
     begin_write()
     if ok and _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    audit.record("auth.login", "user", user.id if user else None,
-                 outcome="ok" if ok else "refused", actor=user if ok else None,
-                 actor_kind="staff", detail=None if ok else "bad credentials or inactive")
+    who = Actor.staff(user, actor.address) if ok else actor
+    audit.record(who, "auth.login", "user", user.id if user else None,
+                 outcome="ok" if ok else "refused",
+                 detail=None if ok else "bad credentials or inactive")
     db.session.commit()
-    return user if ok else None
+    if not ok:
+        throttle.record_failure(*keys)
+        return None
+    return user
 
 
-def verify_password(user: User, password: str) -> bool:
-    """Whether ``password`` is ``user``'s; audited when it is not."""
+def unlock(actor: Actor, password: str) -> UnlockResult:
+    """Check the caseworker's password to end a hand-over; failures are throttled."""
+    user = actor.user
     try:
         ok = _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         ok = False
-    if not ok:
-        audit.record_now("auth.unlock", "user", user.id, outcome="refused", actor=user)
-    return ok
+    if ok:
+        audit.record_now(actor, "handover.unlock", "user", user.id)
+        return UnlockResult.unlocked
+    audit.record_now(actor, "handover.unlock", "user", user.id, outcome="refused",
+                     detail="wrong password")
+    key = f"unlock:{user.id}"
+    throttle.record_failure(key)
+    if throttle.blocked(key, UNLOCK_LIMIT):
+        return UnlockResult.locked_out
+    return UnlockResult.wrong
 
 
 def load_session_user(session_id: str) -> User | None:
@@ -66,6 +111,7 @@ def load_session_user(session_id: str) -> User | None:
 
 
 def get_or_create_organisation(name: str) -> Organisation:
+    """The organisation with this name, created on first use."""
     org = db.session.scalar(select(Organisation).where(Organisation.name == name))
     if org is None:
         begin_write()
@@ -76,6 +122,7 @@ def get_or_create_organisation(name: str) -> Organisation:
 
 
 def create_team(organisation: Organisation, name: str) -> Team:
+    """A new team; names are unique within the organisation."""
     name = name.strip()
     if not name:
         raise Invalid("team_name_required")
@@ -92,7 +139,10 @@ def create_team(organisation: Organisation, name: str) -> Team:
 
 
 def create_user(organisation: Organisation, username: str, password: str, display_name: str,
-                role: Role | str, teams: list[Team] = (), locale: str = "da") -> User:
+                role: Role | str, teams: list[Team] = (), locale: str = "da",
+                actor: Actor | None = None) -> User:
+    """A new staff user with an argon2-hashed password; usernames are unique."""
+    actor = actor or Actor.system()
     username = username.strip().lower()
     if not username or len(password) < 10:
         raise Invalid("user_invalid")
@@ -105,35 +155,41 @@ def create_user(organisation: Organisation, username: str, password: str, displa
     db.session.add(user)
     for team in teams:
         db.session.add(TeamMembership(user=user, team=team))
-    audit.record("user.create", "user", user.id, actor_kind="system")
+    db.session.flush()
+    audit.record(actor, "user.create", "user", user.id)
     db.session.commit()
     return user
 
 
-def set_active(user: User, active: bool) -> None:
+def set_active(user: User, active: bool, actor: Actor | None = None) -> None:
     """Deactivating a user ends their sessions at once."""
+    actor = actor or Actor.system()
     begin_write()
     user.active = active
     user.session_version += 1
-    audit.record("user.activate" if active else "user.deactivate", "user", user.id,
-                 actor_kind="system")
+    audit.record(actor, "user.activate" if active else "user.deactivate", "user", user.id)
     db.session.commit()
 
 
 def set_locale(user: User, locale: str) -> None:
+    """Remember the staff member's interface language."""
     begin_write()
     user.locale = locale
     db.session.commit()
 
 
-def list_users(admin: User) -> list[User]:
-    """The organisation's staff, with their teams loaded."""
+def list_users(actor: Actor) -> list[User]:
+    """The organisation's staff, with their teams loaded (administrators only)."""
+    access.require_area(actor, Action.admin)
     return list(db.session.scalars(
-        select(User).where(User.organisation_id == admin.organisation_id)
+        select(User).where(User.organisation_id == actor.user.organisation_id)
         .options(selectinload(User.memberships).selectinload(TeamMembership.team))
         .order_by(User.role, User.username)))
 
 
-def list_teams(admin: User) -> list[Team]:
+def list_teams(actor: Actor) -> list[Team]:
+    """The organisation's teams (administrators only)."""
+    access.require_area(actor, Action.admin)
     return list(db.session.scalars(
-        select(Team).where(Team.organisation_id == admin.organisation_id).order_by(Team.name)))
+        select(Team).where(Team.organisation_id == actor.user.organisation_id)
+        .order_by(Team.name)))

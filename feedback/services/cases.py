@@ -1,11 +1,11 @@
-"""Cases, participants and meetings, and who may see them."""
+"""Cases, participants and meetings."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -18,100 +18,81 @@ from feedback.models import (
     MeetingType,
     Participant,
     ParticipantRole,
-    Role,
     Team,
     TeamMembership,
-    User,
 )
-from feedback.services import audit
-from feedback.services.errors import Invalid, NotFound
+from feedback.services import access, audit
+from feedback.services.access import Action
+from feedback.services.actors import Actor
+from feedback.services.errors import Invalid
 from feedback.services.uow import begin_write
 
 
-def visible_cases(user: User) -> Select:
-    """Cases the user may open: a caseworker their own; a team lead their teams' too."""
-    stmt = select(Case)
-    if user.role == Role.caseworker:
-        return stmt.where(Case.responsible_id == user.id)
-    if user.role == Role.team_lead:
-        team_ids = select(TeamMembership.team_id).where(TeamMembership.user_id == user.id)
-        return stmt.where(or_(Case.responsible_id == user.id, Case.team_id.in_(team_ids)))
-    return stmt.where(False)
-
-
-def list_cases(user: User) -> list[tuple[Case, int, date | None]]:
-    """The user's cases with their number of meetings and the latest meeting date."""
+def list_cases(actor: Actor) -> list[tuple[Case, int, date | None]]:
+    """The actor's cases with their number of meetings and the latest meeting date."""
+    access.require_area(actor, Action.list_cases)
     counts = (
         select(Meeting.case_id, func.count().label("n"), func.max(Meeting.held_on).label("last"))
         .group_by(Meeting.case_id)
         .subquery()
     )
     stmt = (
-        visible_cases(user)
+        access.visible_cases(actor)
         .outerjoin(counts, counts.c.case_id == Case.id)
         .add_columns(func.coalesce(counts.c.n, 0), counts.c.last)
         .options(selectinload(Case.team), selectinload(Case.responsible))
         .order_by(Case.closed_on.is_not(None), Case.reference)
     )
-    return [tuple(row) for row in db.session.execute(stmt)]
+    rows = [tuple(row) for row in db.session.execute(stmt)]
+    audit.record_now(actor, "cases.list", detail=f"{len(rows)} cases")
+    return rows
 
 
-def get_case(user: User, case_id: uuid.UUID | str, *, audit_read: bool = True) -> Case:
-    """The case if ``user`` may see it; otherwise :class:`NotFound`, audited as refused."""
-    try:
-        case_uuid = uuid.UUID(str(case_id))
-    except ValueError:
-        raise NotFound() from None
-    case = db.session.scalar(visible_cases(user).where(Case.id == case_uuid))
-    if case is None:
-        audit.record_now("case.view", "case", case_uuid, outcome="refused",
-                         detail="not found or not permitted")
-        raise NotFound()
+def get_case(actor: Actor, case_id: uuid.UUID | str, *, audit_read: bool = True) -> Case:
+    """The case if ``actor`` may see it; otherwise :class:`NotFound`, audited as refused."""
+    case = access.case_for(actor, Action.view_case, case_id)
     if audit_read:
-        audit.record_now("case.view", "case", case.id)
+        audit.record_now(actor, "case.view", "case", case.id, detail=_behalf(actor, case))
     return case
 
 
-def get_meeting(user: User, meeting_id: uuid.UUID | str) -> Meeting:
-    try:
-        meeting_uuid = uuid.UUID(str(meeting_id))
-    except ValueError:
-        raise NotFound() from None
-    meeting = db.session.scalar(
-        select(Meeting).join(Case).where(
-            Meeting.id == meeting_uuid, Case.id.in_(visible_cases(user).with_only_columns(Case.id))
-        )
-    )
-    if meeting is None:
-        audit.record_now("meeting.view", "meeting", meeting_uuid, outcome="refused",
-                         detail="not found or not permitted")
-        raise NotFound()
+def get_meeting(actor: Actor, meeting_id: uuid.UUID | str) -> Meeting:
+    """The meeting if ``actor`` may see its case; otherwise :class:`NotFound`, audited."""
+    meeting = access.meeting_for(actor, Action.view_meeting, meeting_id)
+    audit.record_now(actor, "meeting.view", "meeting", meeting.id,
+                     detail=_behalf(actor, meeting.case))
     return meeting
 
 
-def teams_for(user: User) -> list[Team]:
-    """Teams the user may create cases in."""
+def _behalf(actor: Actor, case: Case) -> str | None:
+    # Team scope lets colleagues act on each other's cases; the log says so.
+    return "not the responsible caseworker" if access.on_behalf(actor, case) else None
+
+
+def teams_for(actor: Actor) -> list[Team]:
+    """Teams the actor may create cases in."""
+    if not actor.is_staff:
+        return []
     return list(db.session.scalars(
-        select(Team).join(TeamMembership).where(TeamMembership.user_id == user.id)
+        select(Team).join(TeamMembership).where(TeamMembership.user_id == actor.user_id)
         .order_by(Team.name)
     ))
 
 
-def create_case(user: User, *, reference: str, team_id: uuid.UUID, child_birth_year: int,
-                opened_on: date, child_birth_month: int | None = None,
+def create_case(actor: Actor, *, reference: str, team_id: uuid.UUID | None,
+                child_birth_year: int, opened_on: date, child_birth_month: int | None = None,
                 tags: list[str] = ()) -> Case:
-    """Open a case with ``user`` responsible; the reference is unique per organisation."""
+    """Open a case with ``actor`` responsible; the reference is unique per organisation."""
+    access.require_area(actor, Action.create_case)
     reference = reference.strip()
-    if user.role not in (Role.caseworker, Role.team_lead):
-        raise NotFound()
-    if team_id not in {t.id for t in teams_for(user)}:
+    if team_id not in {t.id for t in teams_for(actor)}:
         raise Invalid("team_not_allowed", field="team")
     if child_birth_year > opened_on.year or child_birth_year < opened_on.year - 25:
         raise Invalid("birth_year_range", field="child_birth_year")
     begin_write()
-    case = Case(organisation_id=user.organisation_id, reference=reference, team_id=team_id,
-                responsible_id=user.id, opened_on=opened_on, child_birth_year=child_birth_year,
-                child_birth_month=child_birth_month)
+    case = Case(organisation_id=actor.user.organisation_id, reference=reference,
+                team_id=team_id, responsible_id=actor.user_id, opened_on=opened_on,
+                child_birth_year=child_birth_year, child_birth_month=child_birth_month)
     case.tags = [CaseTag(name=t) for t in sorted({t.strip() for t in tags if t.strip()})]
     db.session.add(case)
     # The child is always a participant; others are added by role.
@@ -121,30 +102,36 @@ def create_case(user: User, *, reference: str, team_id: uuid.UUID, child_birth_y
     except IntegrityError:
         db.session.rollback()
         raise Invalid("reference_exists", field="reference") from None
-    audit.record("case.create", "case", case.id)
+    audit.record(actor, "case.create", "case", case.id)
     db.session.commit()
     return case
 
 
-def add_participant(user: User, case: Case, role: ParticipantRole | str,
+def add_participant(actor: Actor, case: Case, role: ParticipantRole | str,
                     label: str | None = None) -> Participant:
+    """Add somebody who may answer in the case, by role (and an optional label)."""
+    access.check(actor, Action.edit_case, case)
     begin_write()
     participant = Participant(case_id=case.id, role=ParticipantRole(role),
                               label=(label or "").strip() or None)
     db.session.add(participant)
     db.session.flush()
-    audit.record("participant.create", "participant", participant.id)
+    audit.record(actor, "participant.create", "participant", participant.id,
+                 detail=_behalf(actor, case))
     db.session.commit()
     return participant
 
 
-def create_meeting(user: User, case: Case, *, held_on: date, type: MeetingType | str,
+def create_meeting(actor: Actor, case: Case, *, held_on: date, type: MeetingType | str,
                    mode: MeetingMode | str) -> Meeting:
+    """Plan or record a meeting in the case."""
+    access.check(actor, Action.edit_case, case)
     begin_write()
     meeting = Meeting(case_id=case.id, held_on=held_on, type=MeetingType(type),
-                      mode=MeetingMode(mode), created_by_id=user.id)
+                      mode=MeetingMode(mode), created_by_id=actor.user_id)
     db.session.add(meeting)
     db.session.flush()
-    audit.record("meeting.create", "meeting", meeting.id)
+    audit.record(actor, "meeting.create", "meeting", meeting.id, detail=_behalf(actor, case))
     db.session.commit()
     return meeting
+

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from feedback import clock
 from feedback.extensions import db
 from feedback.instruments.scoring import ItemAnswer, total_tenths
 from feedback.models import (
@@ -53,7 +54,7 @@ def load_demo(today: date | None = None, cases: int = 30, seed: int = 42) -> boo
     """Load the demo set; returns False (and changes nothing) if it is already there."""
     if db.session.scalar(select(User.id).where(User.username == "anna")):
         return False
-    today = today or date.today()
+    today = today or clock.today()
     rng = random.Random(seed)
     org = get_or_create_organisation(current_app.config["FEEDBACK_ORGANISATION"])
     begin_write()

@@ -18,6 +18,12 @@ class NotFound(DomainError):
     code = "not_found"
 
 
+class Forbidden(DomainError):
+    """An area (a page or command, not one object) the actor's role may not use."""
+
+    code = "forbidden"
+
+
 class Invalid(DomainError):
     """Input that breaks a rule; ``details`` name the field."""
 

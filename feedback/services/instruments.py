@@ -1,4 +1,4 @@
-"""Freezing pack versions in the database, and picking the version for a respondent."""
+"""Instrument packs as the service uses them: the installed packs and frozen versions."""
 
 from __future__ import annotations
 
@@ -6,10 +6,24 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from feedback.extensions import db
+from feedback.instruments import picking
 from feedback.instruments.loader import get_instrument, registry
 from feedback.instruments.schema import Instrument
-from feedback.models import InstrumentVersion
+from feedback.models import InstrumentVersion, Meeting, Participant
 from feedback.services.errors import Invalid
+
+AUTO_FAMILIES = picking.AUTO_FAMILIES
+
+
+def installed() -> list[Instrument]:
+    """The packs this installation offers, by family and youngest age first."""
+    return sorted(registry().values(), key=lambda p: (p.family, p.min_age, p.id))
+
+
+def families() -> list[str]:
+    """The families a caseworker can tick that have at least one installed pack."""
+    present = {p.family for p in registry().values()}
+    return [f for f in AUTO_FAMILIES if f in present]
 
 
 def ensure_version(instrument: Instrument) -> InstrumentVersion:
@@ -38,23 +52,39 @@ def ensure_version(instrument: Instrument) -> InstrumentVersion:
     return row
 
 
+#: Frozen definitions by version id. Versions never change once frozen, so each
+#: is parsed once per process; there are tens of them, not thousands.
+_definitions: dict = {}
+
+
 def definition(row: InstrumentVersion) -> Instrument:
     """The frozen definition a response was given in."""
-    return Instrument.from_json(row.definition)
+    found = _definitions.get(row.id)
+    if found is None:
+        found = _definitions[row.id] = Instrument.from_json(row.definition)
+    return found
+
+
+def by_version_id(version_id) -> Instrument:
+    """The frozen definition of a stored version, looked up by its id."""
+    found = _definitions.get(version_id)
+    if found is None:
+        row = db.session.get(InstrumentVersion, version_id)
+        if row is None:
+            raise LookupError(version_id)
+        found = _definitions[version_id] = Instrument.from_json(row.definition)
+    return found
 
 
 def current(pack_id: str) -> Instrument:
+    """The installed pack with this id; :class:`Invalid` if there is none."""
     try:
         return get_instrument(pack_id)
     except LookupError:
         raise Invalid("unknown_instrument", field="instruments") from None
 
 
-#: The families a caseworker can tick, each given in the version that fits the respondent.
-AUTO_FAMILIES = ("outcome", "session", "meeting-experience", "ruler", "coordination")
-
-
-def respondent_age(participant, meeting) -> int | None:
+def respondent_age(participant: Participant, meeting: Meeting) -> int | None:
     """The respondent's age at the meeting; ``None`` for adults (their age is not stored)."""
     if participant.role.value == "child":
         return participant.case.child_age_on(meeting.held_on)
@@ -62,33 +92,14 @@ def respondent_age(participant, meeting) -> int | None:
 
 
 def pick(family: str, role: str, age: int | None) -> Instrument | None:
-    """The version of ``family`` meant for this respondent, e.g. CORS for a 9-year-old."""
-    fitting = [p for p in registry().values() if p.family == family and p.fits(role, age)]
-    # The narrowest age range is the most specific version.
-    fitting.sort(key=lambda p: ((p.max_age or 120) - p.min_age, p.id))
-    return fitting[0] if fitting else None
+    """The installed version of ``family`` meant for this respondent."""
+    return picking.pick(registry().values(), family, role, age)
 
 
-def bundle_for(participant, meeting, choices: list[str]) -> list[str]:
-    """Pack ids for one respondent from what the caseworker ticked.
-
-    A family (``outcome``) is given in the version that fits the respondent's
-    age; a pack id (``ors``) is an override and is given as it is. An override
-    replaces the automatic choice in its family. Families with no version for
-    this respondent (smileys for a parent) are left out.
-    """
-    packs = registry()
-    explicit = [c for c in choices if c in packs]
-    families_overridden = {packs[c].family for c in explicit}
-    chosen = list(explicit)
-    age = respondent_age(participant, meeting)
-    for family in (c for c in choices if c in AUTO_FAMILIES):
-        if family in families_overridden:
-            continue
-        pack = pick(family, participant.role.value, age)
-        if pack is not None:
-            chosen.append(pack.id)
-    unknown = [c for c in choices if c not in packs and c not in AUTO_FAMILIES]
-    if unknown:
-        raise Invalid("unknown_instrument", field="instruments")
-    return chosen
+def bundle_for(participant: Participant, meeting: Meeting, choices: list[str]) -> list[str]:
+    """Pack ids for one respondent from what the caseworker ticked (see :func:`picking.bundle`)."""
+    try:
+        return picking.bundle(registry(), choices, participant.role.value,
+                              respondent_age(participant, meeting))
+    except picking.UnknownChoice:
+        raise Invalid("unknown_instrument", field="instruments") from None

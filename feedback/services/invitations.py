@@ -8,14 +8,14 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
 
+from feedback import clock
 from feedback.extensions import db
 from feedback.models import (
-    Case,
     Invitation,
     InvitationItem,
     InvitationToken,
@@ -24,13 +24,12 @@ from feedback.models import (
     ParticipantRole,
     Subject,
     TokenKind,
-    User,
 )
-from feedback.models.types import utcnow
-from feedback.services import audit, throttle
-from feedback.services.cases import visible_cases
-from feedback.services.errors import Invalid, LinkUnusable, Throttled
-from feedback.services.instruments import current, ensure_version
+from feedback.services import access, audit, throttle
+from feedback.services.access import Action
+from feedback.services.actors import Actor
+from feedback.services.errors import Invalid, LinkUnusable, NotFound, Throttled
+from feedback.services.instruments import bundle_for, current, ensure_version
 from feedback.services.uow import begin_write
 
 #: No easily confused characters (no I, L, O, 0, 1): 31 symbols, 8 of them ≈ 40 bits.
@@ -42,6 +41,7 @@ CODE_GLOBAL_LIMIT = 1000
 
 
 def hash_token(token: str) -> str:
+    """SHA-256 of a link token: 128 random bits need no key."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -57,21 +57,28 @@ def normalise_code(typed: str) -> str:
 
 
 def format_code(code: str) -> str:
+    """A code as shown to people: two groups of four."""
     return f"{code[:4]}-{code[4:]}"
 
 
 @dataclass(frozen=True)
 class IssuedLink:
+    """A new link and code for an invitation; the only time they exist in clear."""
+
     invitation: Invitation
     token: str
     code: str
 
 
-def _expiry(meeting: Meeting) -> datetime:
+def expiry(meeting: Meeting) -> datetime:
+    """When links for ``meeting`` stop working: hours after the end of the local meeting day."""
     hours = current_app.config["FEEDBACK_LINK_VALID_HOURS"]
-    # From the end of the meeting day in UTC: generous by up to a day, never short.
-    end_of_day = datetime.combine(meeting.held_on, time.max, tzinfo=utcnow().tzinfo)
-    return end_of_day + timedelta(hours=hours)
+    return clock.end_of_day(meeting.held_on) + timedelta(hours=hours)
+
+
+def answering_open(meeting: Meeting) -> bool:
+    """Whether links issued now for ``meeting`` would still work."""
+    return expiry(meeting) > clock.now()
 
 
 def default_subject(participant: Participant) -> Subject:
@@ -79,16 +86,17 @@ def default_subject(participant: Participant) -> Subject:
     return Subject.self if participant.role == ParticipantRole.child else Subject.child
 
 
-def invite(user: User, meeting: Meeting, participant: Participant, pack_ids: list[str],
+def invite(actor: Actor, meeting: Meeting, participant: Participant, pack_ids: list[str],
            subject: Subject | str | None = None) -> IssuedLink:
     """Create an invitation for one respondent with an ordered bundle, and its first link."""
+    access.check(actor, Action.invite, meeting.case, "meeting", meeting.id)
     if participant.case_id != meeting.case_id:
         raise Invalid("participant_not_in_case", field="participant")
     if not pack_ids:
         raise Invalid("instrument_required", field="instruments")
     if len(set(pack_ids)) != len(pack_ids):
         raise Invalid("instrument_twice", field="instruments")
-    if _expiry(meeting) <= utcnow():
+    if not answering_open(meeting):
         # The link would be dead on arrival (decision 3): say so instead.
         raise Invalid("meeting_too_old", field="participants")
     instruments = [current(p) for p in pack_ids]
@@ -99,7 +107,7 @@ def invite(user: User, meeting: Meeting, participant: Participant, pack_ids: lis
     invitation = Invitation(
         meeting_id=meeting.id, participant_id=participant.id,
         subject=Subject(subject) if subject else default_subject(participant),
-        created_by_id=user.id, expires_at=_expiry(meeting),
+        created_by_id=actor.user_id, expires_at=expiry(meeting),
     )
     db.session.add(invitation)
     for position, instrument in enumerate(instruments):
@@ -108,15 +116,65 @@ def invite(user: User, meeting: Meeting, participant: Participant, pack_ids: lis
                                       instrument_version_id=version.id))
     token, code = _new_tokens(invitation)
     db.session.flush()
-    audit.record("invitation.create", "invitation", invitation.id)
+    audit.record(actor, "invitation.create", "invitation", invitation.id,
+                 detail=_behalf(actor, meeting))
     db.session.commit()
     return IssuedLink(invitation, token, code)
 
 
-def reissue(user: User, invitation: Invitation) -> IssuedLink:
-    """Show the QR code again: a new link and code; the earlier unopened ones are revoked."""
+def _behalf(actor: Actor, meeting: Meeting) -> str | None:
+    return "not the responsible caseworker" if access.on_behalf(actor, meeting.case) else None
+
+
+def _participants(meeting: Meeting, participant_ids: list[str]) -> list[Participant]:
+    by_id = {str(p.id): p for p in meeting.case.participants}
+    chosen = [by_id.get(str(pid)) for pid in participant_ids]
+    if not chosen or None in chosen:
+        raise Invalid("participant_not_in_case", field="participants")
+    return chosen
+
+
+def invite_many(actor: Actor, meeting: Meeting, participant_ids: list[str],
+                choices: list[str]) -> list[IssuedLink]:
+    """Invite each chosen person with the versions of the ticked packs that fit them.
+
+    Nothing is issued unless every person gets at least one questionnaire.
+    """
+    access.check(actor, Action.invite, meeting.case, "meeting", meeting.id)
+    bundles = []
+    for participant in _participants(meeting, participant_ids):
+        packs = bundle_for(participant, meeting, choices)
+        if not packs:
+            raise Invalid("nothing_fits", field="participants", participant=participant)
+        bundles.append((participant, packs))
+    return [invite(actor, meeting, participant, packs) for participant, packs in bundles]
+
+
+def hand_over(actor: Actor, meeting: Meeting, participant_ids: list[str],
+              choices: list[str]) -> InvitationToken:
+    """Invite one person and open their questionnaire on the caseworker's own tablet.
+
+    Returns the opened token the respondent cookie will carry.
+    """
+    access.check(actor, Action.hand_over, meeting.case, "meeting", meeting.id)
+    if len(participant_ids) != 1:
+        raise Invalid("handover_one", field="participants")
+    issued = invite_many(actor, meeting, participant_ids, choices)[0]
+    row = db.session.scalar(select(InvitationToken).where(
+        InvitationToken.token_hash == hash_token(issued.token)))
     begin_write()
-    now = utcnow()
+    row.opened_at = clock.now()
+    audit.record(actor, "handover.start", "invitation", issued.invitation.id,
+                 detail=_behalf(actor, meeting))
+    db.session.commit()
+    return row
+
+
+def reissue(actor: Actor, invitation: Invitation) -> IssuedLink:
+    """Show the QR code again: a new link and code; the earlier unopened ones are revoked."""
+    access.check(actor, Action.invite, invitation.meeting.case, "invitation", invitation.id)
+    begin_write()
+    now = clock.now()
     db.session.execute(
         update(InvitationToken)
         .where(InvitationToken.invitation_id == invitation.id,
@@ -124,7 +182,7 @@ def reissue(user: User, invitation: Invitation) -> IssuedLink:
         .values(revoked_at=now)
     )
     token, code = _new_tokens(invitation)
-    audit.record("invitation.reissue", "invitation", invitation.id)
+    audit.record(actor, "invitation.reissue", "invitation", invitation.id)
     db.session.commit()
     return IssuedLink(invitation, token, code)
 
@@ -140,13 +198,14 @@ def _new_tokens(invitation: Invitation) -> tuple[str, str]:
 
 
 def meeting_invitations(meeting: Meeting) -> list[Invitation]:
+    """The meeting's invitations, oldest first."""
     return list(db.session.scalars(
         select(Invitation).where(Invitation.meeting_id == meeting.id)
         .order_by(Invitation.created_at)
     ))
 
 
-def open_link(token: str, address: str | None) -> InvitationToken:
+def open_link(token: str, actor: Actor) -> InvitationToken:
     """Exchange a link token for the token row the respondent cookie will carry.
 
     Unknown, revoked, expired and used-up links all raise the same
@@ -154,38 +213,42 @@ def open_link(token: str, address: str | None) -> InvitationToken:
     one address raise :class:`Throttled`.
     """
     ok = bool(token) and len(token) <= 100
-    return _open(hash_token(token) if ok else None, TokenKind.link, address, [])
+    return _open(hash_token(token) if ok else None, TokenKind.link, actor, [])
 
 
-def open_code(typed: str, address: str | None) -> InvitationToken:
+def open_code(typed: str, actor: Actor) -> InvitationToken:
     """Like :func:`open_link`, for the 8-character code typed instead of scanning."""
     code = normalise_code(typed)
     ok = len(code) == CODE_LENGTH and all(ch in CODE_ALPHABET for ch in code)
     if throttle.blocked("code-all", CODE_GLOBAL_LIMIT):
         raise Throttled()
-    return _open(hash_code(code) if ok else None, TokenKind.code, address, ["code-all"])
+    return _open(hash_code(code) if ok else None, TokenKind.code, actor, ["code-all"])
 
 
-def _open(digest: str | None, kind: TokenKind, address: str | None,
+def _open(digest: str | None, kind: TokenKind, actor: Actor,
           extra_keys: list[str]) -> InvitationToken:
-    address_key = f"link-addr:{address or 'unknown'}"
+    address_key = f"link-addr:{actor.address or 'unknown'}"
     if throttle.blocked(address_key, current_app.config["FEEDBACK_LINK_THROTTLE"]):
-        audit.record_now("link.open", outcome="refused", actor_kind="respondent",
-                         detail="throttled")
+        audit.record_now(actor, "link.open", outcome="refused", detail="throttled")
         raise Throttled()
     row = None
     if digest is not None:
         row = db.session.scalar(select(InvitationToken).where(
             InvitationToken.token_hash == digest, InvitationToken.kind == kind))
-    if row is None or not _usable(row, grace=False):
+    if row is None:
+        # Only what matches nothing counts towards the limit (decision 33): reopening
+        # a genuine link that was used, cancelled or expired is no guessing.
         throttle.record_failure(address_key, *extra_keys)
-        audit.record_now("link.open", "invitation_token", row.id if row else None,
-                         outcome="refused", actor_kind="respondent")
+        audit.record_now(actor, "link.open", outcome="refused", detail="unknown")
+        raise LinkUnusable()
+    if not _usable(row, grace=False):
+        audit.record_now(actor, "link.open", "invitation_token", row.id, outcome="refused",
+                         detail="used, cancelled or expired")
         raise LinkUnusable()
     if row.opened_at is None:
         begin_write()
-        row.opened_at = utcnow()
-        audit.record("link.open", "invitation", row.invitation_id, actor_kind="respondent")
+        row.opened_at = clock.now()
+        audit.record(actor, "link.open", "invitation", row.invitation_id)
         db.session.commit()
     return row
 
@@ -207,19 +270,20 @@ def _usable(row: InvitationToken, *, grace: bool, allow_complete: bool = False) 
     limit = row.invitation.expires_at
     if grace:
         limit += timedelta(minutes=current_app.config["FEEDBACK_LINK_GRACE_MINUTES"])
-    if utcnow() > limit:
+    if clock.now() > limit:
         return False
     return allow_complete or not row.invitation.complete
 
 
-def get_invitation(user: User, invitation_id: uuid.UUID | str) -> Invitation | None:
-    """The invitation if its case is visible to ``user``."""
+def get_invitation(actor: Actor, invitation_id: uuid.UUID | str) -> Invitation:
+    """The invitation if ``actor`` may invite in its case; else :class:`NotFound`, audited."""
     try:
         inv_uuid = uuid.UUID(str(invitation_id))
     except ValueError:
-        return None
-    return db.session.scalar(
-        select(Invitation).join(Meeting, Meeting.id == Invitation.meeting_id)
-        .where(Invitation.id == inv_uuid,
-               Meeting.case_id.in_(visible_cases(user).with_only_columns(Case.id)))
-    )
+        inv_uuid = None
+    invitation = inv_uuid and db.session.get(Invitation, inv_uuid)
+    if not invitation or not access.may(actor, Action.invite, invitation.meeting.case):
+        audit.record_now(actor, "invitation.create", "invitation", inv_uuid,
+                         outcome="refused", detail="not found or not permitted")
+        raise NotFound()
+    return invitation

@@ -9,12 +9,13 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from feedback import clock
 from feedback.extensions import db
 from feedback.instruments.schema import Instrument
 from feedback.instruments.scoring import ItemAnswer, total_tenths
 from feedback.models import Answer, InvitationItem, InvitationToken, Response
-from feedback.models.types import utcnow
 from feedback.services import audit
+from feedback.services.actors import Actor
 from feedback.services.errors import AlreadyAnswered, Invalid, NotFound, SubmissionConflict
 from feedback.services.instruments import definition
 from feedback.services.uow import begin_write
@@ -22,6 +23,8 @@ from feedback.services.uow import begin_write
 
 @dataclass(frozen=True)
 class Receipt:
+    """What the respondent's page is told once the answers are durably stored."""
+
     response_id: uuid.UUID
     submitted_at: datetime
     #: False when this was a repeat of an earlier, identical submission.
@@ -44,7 +47,7 @@ def next_position(token: InvitationToken) -> int | None:
     return None
 
 
-def submit(token: InvitationToken, position: int, submission_id: str,
+def submit(actor: Actor, token: InvitationToken, position: int, submission_id: str,
            answers: dict[str, ItemAnswer], locale: str) -> Receipt:
     """Store one questionnaire's answers from a respondent link.
 
@@ -66,7 +69,7 @@ def submit(token: InvitationToken, position: int, submission_id: str,
 
     invitation = token.invitation
     begin_write()
-    now = utcnow()
+    now = clock.now()
     used = db.session.execute(
         update(InvitationItem)
         .where(InvitationItem.invitation_id == item.invitation_id,
@@ -93,7 +96,7 @@ def submit(token: InvitationToken, position: int, submission_id: str,
         for n, it in enumerate(instrument.items)
     ]
     db.session.add(response)
-    audit.record("response.submit", "response", response.id, actor_kind="respondent")
+    audit.record(actor, "response.submit", "response", response.id)
     try:
         db.session.commit()
     except IntegrityError:

@@ -8,9 +8,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from feedback import clock
 from feedback.extensions import db
 from feedback.models import ThrottleCount
-from feedback.models.types import utcnow
 from feedback.services.uow import begin_write
 
 WINDOW = timedelta(minutes=15)
@@ -26,18 +26,19 @@ def failures(key: str) -> int:
     """Failures recorded for ``key`` in the current window."""
     return db.session.scalar(
         select(func.coalesce(func.sum(ThrottleCount.count), 0))
-        .where(ThrottleCount.key == key, ThrottleCount.window_start == _window(utcnow()))
+        .where(ThrottleCount.key == key, ThrottleCount.window_start == _window(clock.now()))
     )
 
 
 def blocked(key: str, limit: int) -> bool:
+    """Whether ``key`` has reached ``limit`` failures in the current window."""
     return failures(key) >= limit
 
 
 def record_failure(*keys: str) -> None:
     """Count one failure for each key, atomically (several workers may count at once)."""
     begin_write()
-    now = utcnow()
+    now = clock.now()
     window = _window(now)
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     for key in keys:

@@ -31,7 +31,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 from sqlalchemy.orm import Session
 
-from tests.conftest import fresh_database
+from tests.conftest import FROZEN_NOW, fresh_database
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -120,6 +120,9 @@ def _server_env(database_url: str, bind: str) -> dict[str, str]:
         "FEEDBACK_PSEUDONYM_KEY": PSEUDONYM_KEY,
         "FEEDBACK_BIND": bind,
         "FEEDBACK_WORKERS": "2",
+        # The server's clock starts at the tests' frozen instant and runs on, so
+        # no browser test depends on the date or hour it runs (decision 29).
+        "FEEDBACK_CLOCK_START": FROZEN_NOW.isoformat(),
     })
     return env
 

@@ -18,6 +18,7 @@ from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
 from feedback.models import Participant
+from tests.conftest import TODAY
 
 PASSWORD = "demo-feedback"
 
@@ -53,7 +54,7 @@ def create_case(page: Page, reference: str, *, team: str = "Team Nord", birth_ye
     page.fill("#reference", reference)
     page.select_option("#team", label=team)
     page.fill("#child_birth_year", str(birth_year))
-    page.fill("#opened_on", (opened_on or date.today()).isoformat())
+    page.fill("#opened_on", (opened_on or TODAY).isoformat())
     page.locator("main form button.primary").click()
     page.wait_for_url(re.compile(r"/cases/[0-9a-f-]{36}$"))
     expect(page.locator("h1")).to_contain_text(reference)
@@ -73,7 +74,7 @@ def create_meeting(page: Page, *, held_on: date | None = None, type: str = "foll
                    mode: str = "in_person") -> str:
     """Use the case page's new-meeting form; returns the meeting's path."""
     form = page.locator("#meetings form")
-    form.locator("#held_on").fill((held_on or date.today()).isoformat())
+    form.locator("#held_on").fill((held_on or TODAY).isoformat())
     form.locator("#type").select_option(type)
     form.locator("#mode").select_option(mode)
     form.locator("button.primary").click()

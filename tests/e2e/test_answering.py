@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import uuid
 from contextlib import contextmanager
-from datetime import date
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -19,6 +18,8 @@ from feedback import create_app
 from feedback.extensions import db as _db
 from feedback.models import Answer, Invitation, InvitationItem, Response, User
 from feedback.services import cases, invitations
+from feedback.services.actors import Actor
+from tests.conftest import TODAY
 from tests.e2e import flows
 from tests.e2e.conftest import PSEUDONYM_KEY, SECRET_KEY
 
@@ -44,13 +45,13 @@ def issue(server, packs: list[str], birth_year: int = 2011) -> tuple[str, uuid.U
     with app_on(server):
         anna = _db.session.scalar(select(User).where(User.username == "anna"))
         team_id = anna.memberships[0].team_id
-        the_case = cases.create_case(anna, reference=flows.unique_reference("ANS"),
+        the_case = cases.create_case(Actor.staff(anna), reference=flows.unique_reference("ANS"),
                                      team_id=team_id, child_birth_year=birth_year,
-                                     opened_on=date.today())
-        meeting = cases.create_meeting(anna, the_case, held_on=date.today(), type="follow_up",
+                                     opened_on=TODAY)
+        meeting = cases.create_meeting(Actor.staff(anna), the_case, held_on=TODAY, type="follow_up",
                                        mode="in_person")
         child = the_case.participants[0]
-        issued = invitations.invite(anna, meeting, child, packs)
+        issued = invitations.invite(Actor.staff(anna), meeting, child, packs)
         return issued.token, issued.invitation.id
 
 
@@ -186,7 +187,7 @@ def staff_case(tablet, server):
     flows.log_in(page, "anna")
     page.goto(server.url("/cases/new"))
     case_path = flows.create_case(page, flows.unique_reference("HAND"),
-                                  birth_year=date.today().year - 15)
+                                  birth_year=TODAY.year - 15)
     meeting_path = flows.create_meeting(page)
     return context, page, case_path, meeting_path
 
@@ -320,7 +321,7 @@ SPEECH_STUB = """
 
 
 def test_read_aloud_speaks_the_question_in_the_pages_language(tablet, server):
-    token, _ = issue(server, ["cors"], birth_year=date.today().year - 9)
+    token, _ = issue(server, ["cors"], birth_year=TODAY.year - 9)
     context = tablet()
     context.add_init_script(SPEECH_STUB)
     page = context.new_page()
@@ -381,12 +382,12 @@ def _tap_middle(fieldset) -> tuple[float, float]:
 def test_typing_the_short_code_opens_the_questionnaire(tablet, server, axe):
     with app_on(server):
         anna = _db.session.scalar(select(User).where(User.username == "anna"))
-        the_case = cases.create_case(anna, reference=flows.unique_reference("CODE"),
+        the_case = cases.create_case(Actor.staff(anna), reference=flows.unique_reference("CODE"),
                                      team_id=anna.memberships[0].team_id,
-                                     child_birth_year=2011, opened_on=date.today())
-        meeting = cases.create_meeting(anna, the_case, held_on=date.today(), type="first",
+                                     child_birth_year=2011, opened_on=TODAY)
+        meeting = cases.create_meeting(Actor.staff(anna), the_case, held_on=TODAY, type="first",
                                        mode="in_person")
-        code = invitations.invite(anna, meeting, the_case.participants[0], ["ors"]).code
+        code = invitations.invite(Actor.staff(anna), meeting, the_case.participants[0], ["ors"]).code
     page = tablet().new_page()
     page.goto(server.url("/r/code"))
     axe(page, "code page")

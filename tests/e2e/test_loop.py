@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import re
 import uuid
-from datetime import date
 
 import pytest
 from playwright.sync_api import expect
@@ -17,6 +16,7 @@ from sqlalchemy import func, select
 
 from feedback.models import Answer, Invitation, Participant, Response
 from feedback.services.exports import pseudonym
+from tests.conftest import TODAY
 from tests.e2e import flows
 from tests.e2e.flows import DANISH
 
@@ -66,7 +66,7 @@ def _start_case(page, database, axe, *, roles, check_pages=False):
 
 
 def test_caseworker_child_and_analyst_walk_the_loop(server, tablet, axe, database):
-    today = date.today()
+    today = TODAY
 
     # 3. Anna logs in on the tablet.
     staff = tablet().new_page()

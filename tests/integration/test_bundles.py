@@ -1,7 +1,6 @@
 """Bundles picked by age, overrides, short codes, throttling and hand-over mode."""
 
 import re
-from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -9,7 +8,7 @@ from sqlalchemy import select
 from feedback.models import Invitation
 from feedback.services import invitations
 from tests import factories as f
-from tests.conftest import hidden_inputs
+from tests.conftest import TODAY, hidden_inputs
 
 
 def _setup(client, birth_year, roles=("mother",)):
@@ -18,7 +17,7 @@ def _setup(client, birth_year, roles=("mother",)):
     for role in roles:
         from feedback.services import cases
 
-        cases.add_participant(w.anna, the_case, role)
+        cases.add_participant(f.actor(w.anna), the_case, role)
     meeting = f.meeting(w.anna, the_case)
     f.login(client, w.anna)
     return w, the_case, meeting
@@ -31,9 +30,9 @@ def _bundle(db, participant_role):
 
 
 @pytest.mark.parametrize("birth_year, child_outcome, child_session", [
-    (date.today().year - 4, "ycors", "ycsrs"),
-    (date.today().year - 9, "cors", "csrs"),
-    (date.today().year - 15, "ors", "srs"),
+    (TODAY.year - 4, "ycors", "ycsrs"),
+    (TODAY.year - 9, "cors", "csrs"),
+    (TODAY.year - 15, "ors", "srs"),
 ])
 def test_each_respondent_gets_the_version_for_their_age(client, db, birth_year, child_outcome,
                                                         child_session):
@@ -43,14 +42,14 @@ def test_each_respondent_gets_the_version_for_their_age(client, db, birth_year, 
         "participants": ids, "instruments": ["outcome", "session", "meeting-experience"]})
     assert response.status_code == 200
     expected_child = [child_outcome, child_session]
-    if date.today().year - birth_year >= 6:
+    if TODAY.year - birth_year >= 6:
         expected_child.append("child-meeting")
     assert _bundle(db, "child") == expected_child
     assert _bundle(db, "mother") == ["ors", "srs"]  # no smileys for parents
 
 
 def test_a_specific_version_overrides_the_age_rule(client, db):
-    w, the_case, meeting = _setup(client, date.today().year - 9)
+    w, the_case, meeting = _setup(client, TODAY.year - 9)
     child = f.child_of(the_case)
     client.post(f"/meetings/{meeting.id}/invitations", data={
         "participants": [str(child.id)], "instruments": ["outcome"], "versions": ["ors"]})
@@ -58,7 +57,7 @@ def test_a_specific_version_overrides_the_age_rule(client, db):
 
 
 def test_nothing_fitting_is_refused_with_a_message(client, db):
-    w, the_case, meeting = _setup(client, date.today().year - 9)
+    w, the_case, meeting = _setup(client, TODAY.year - 9)
     mother = next(p for p in the_case.participants if p.role.value == "mother")
     response = client.post(f"/meetings/{meeting.id}/invitations", data={
         "participants": [str(mother.id)], "instruments": ["meeting-experience"]})
@@ -96,7 +95,7 @@ def test_a_wrong_code_gets_the_generic_message_and_is_throttled(client, db, app)
 def test_reissue_revokes_the_old_code_too(client, db):
     w, the_case, meeting = _setup(client, 2012)
     issued = f.invite(w.anna, meeting, f.child_of(the_case))
-    again = invitations.reissue(w.anna, issued.invitation)
+    again = invitations.reissue(f.actor(w.anna), issued.invitation)
     phone = client.application.test_client()
     assert phone.post("/r/code", data={"code": issued.code}).status_code == 404
     assert phone.post("/r/code", data={"code": again.code}).status_code == 303

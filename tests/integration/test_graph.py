@@ -1,16 +1,18 @@
 """The case graph: one line per respondent, each with the cut-off for its subject's age."""
 
 import uuid
-from datetime import date
 
 from sqlalchemy import select
 
+from feedback.cases import charts
 from feedback.extensions import db
 from feedback.instruments.scoring import ItemAnswer
 from feedback.models import InvitationToken
-from feedback.services import cases, graph, responses
+from feedback.services import cases, responses, trajectories
+from feedback.services.actors import Actor
 from feedback.services.invitations import hash_token
 from tests import factories as f
+from tests.conftest import TODAY
 
 
 def _answer(link, per_item: str):
@@ -18,20 +20,20 @@ def _answer(link, per_item: str):
     token = db.session.scalar(select(InvitationToken).where(
         InvitationToken.token_hash == hash_token(link.token)))
     _item, instrument = responses.bundle_item(token, 0)
-    responses.submit(token, 0, str(uuid.uuid4()),
+    responses.submit(Actor.respondent(token.invitation_id), token, 0, str(uuid.uuid4()),
                      {i.key: ItemAnswer(int(float(per_item) * 10)) for i in instrument.items},
                      "da")
 
 
 def test_each_respondent_has_a_line_and_the_cutoff_for_whom_it_is_about(db):
     w = f.world()
-    the_case = f.case(w.anna, w.north, birth_year=date.today().year - 10)  # a 9-year-old
-    mother = cases.add_participant(w.anna, the_case, "mother")
+    the_case = f.case(w.anna, w.north, birth_year=TODAY.year - 10)  # a 9-year-old
+    mother = cases.add_participant(f.actor(w.anna), the_case, "mother")
     meeting = f.meeting(w.anna, the_case)
     _answer(f.invite(w.anna, meeting, f.child_of(the_case), ["cors"]), "6")
     _answer(f.invite(w.anna, meeting, mother, ["ors"]), "5")  # about the child
     _answer(f.invite(w.anna, meeting, mother, ["srs"]), "9")  # another family: not drawn
-    drawn = graph.outcome_graph(the_case)
+    drawn = charts.family_graph(trajectories.for_case(the_case))
     by_role = {s.role: s for s in drawn.series}
     assert set(by_role) == {"child", "mother"}  # never merged, session scale left out
     assert [p.total for p in by_role["child"].points] == [24.0]

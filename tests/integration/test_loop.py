@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from feedback.models import Answer, AuditEvent, InstrumentVersion, Response
 from tests import factories as f
-from tests.conftest import hidden_inputs
+from tests.conftest import TODAY, hidden_inputs
 
 
 def _answer(client, token, values, **extra):
@@ -41,7 +41,7 @@ def test_caseworker_walks_the_loop(client, db):
     assert client.post(f"/cases/{case_id}/participants",
                        data={"role": "mother", "label": "M"}).status_code == 302
     made = client.post(f"/cases/{case_id}/meetings",
-                       data={"held_on": "2026-11-20", "type": "first", "mode": "in_person"})
+                       data={"held_on": TODAY.isoformat(), "type": "first", "mode": "in_person"})
     meeting_url = made.headers["Location"]
     meeting_page = client.get(meeting_url).get_data(as_text=True)
     participant_ids = re.findall(r'name="participants"[^>]*value="([^"]+)"', meeting_page)
@@ -81,7 +81,7 @@ def test_caseworker_walks_the_loop(client, db):
     assert [r["value"] for r in rows] == ["3.5", "7.0", "10.0", "0.1"]
     row = rows[0]
     assert row["instrument"] == "ors" and row["instrument_version"] == "1.0"
-    assert row["meeting_date"] == "2026-11-20" and row["meeting_type"] == "first"
+    assert row["meeting_date"] == TODAY.isoformat() and row["meeting_type"] == "first"
     assert row["respondent_role"] in ("child", "mother")
     assert row["team"] == "Nord" and row["case_status"] == "open"
     assert re.fullmatch(r"[0-9a-f]{16}", row["case_id"])
@@ -136,9 +136,10 @@ def test_analyst_cannot_open_cases_and_caseworker_cannot_export(client, db):
     w = f.world()
     the_case = f.case(w.anna, w.north)
     f.login(client, w.ali)
-    assert client.get(f"/cases/{the_case.id}").status_code == 404
+    # Areas a role may not use are forbidden (403); they reveal nothing about the case.
+    assert client.get(f"/cases/{the_case.id}").status_code == 403
     f.login(client, w.anna)
-    assert client.get("/reports/export.csv").status_code == 404
+    assert client.get("/reports/export.csv").status_code == 403
 
 
 def test_demo_data_loads_once_with_every_role_and_realistic_histories(db):

@@ -2,7 +2,7 @@
 
 import re
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, update
@@ -12,7 +12,7 @@ from feedback.models import Answer, Invitation, Response
 from feedback.models.types import utcnow
 from feedback.services import invitations
 from tests import factories as f
-from tests.conftest import hidden_inputs
+from tests.conftest import TODAY, hidden_inputs
 
 GOOD = {"individually": "5", "interpersonally": "6.5", "socially": "0", "overall": "10"}
 GENERIC = "Bed din rådgiver om en ny kode"
@@ -95,7 +95,7 @@ def test_showing_the_code_again_revokes_the_unopened_token(client, db, link):
     w_user = link.invitation.created_by_id
     from feedback.models import User
 
-    again = invitations.reissue(db.session.get(User, w_user), link.invitation)
+    again = invitations.reissue(f.actor(db.session.get(User, w_user)), link.invitation)
     assert client.get(f"/r/{link.token}").status_code == 404
     assert client.get(f"/r/{again.token}").status_code == 303
 
@@ -226,7 +226,7 @@ def test_respondent_chooses_english_without_touching_staff_language(client, db, 
 def test_links_for_meetings_long_past_are_not_issued(db):
     w = f.world()
     the_case = f.case(w.anna, w.north)
-    old = f.meeting(w.anna, the_case, held_on=date.today() - timedelta(days=30))
+    old = f.meeting(w.anna, the_case, held_on=TODAY - timedelta(days=30))
     from feedback.services.errors import Invalid
 
     with pytest.raises(Invalid, match="meeting_too_old"):

@@ -50,3 +50,24 @@ def test_sqlite_runs_in_wal_with_full_sync(tmp_path_factory):
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_migrations_go_down_and_up_again(backend, tmp_path_factory):
+    """upgrade → downgrade to nothing → upgrade, on a fresh database of each engine."""
+    from flask_migrate import downgrade, upgrade
+
+    with migrated_app(backend, tmp_path_factory) as app, app.app_context():
+        downgrade(revision="base")
+        with _db.engine.connect() as conn:
+            left = set(inspect(conn).get_table_names()) - {"alembic_version"}
+        assert left == set(), f"downgrade left tables behind: {left}"
+        upgrade()
+        with _db.engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            assert compare_metadata(context, _db.metadata) == []
+        # The append-only triggers came back with the table.
+        with _db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO audit_events (at, actor_kind, action, outcome) "
+                              "VALUES (CURRENT_TIMESTAMP, 'system', 'test', 'ok')"))
+        with pytest.raises(DBAPIError, match="append-only"), _db.engine.begin() as conn:
+            conn.execute(text("DELETE FROM audit_events"))

@@ -133,7 +133,7 @@ def test_admin_lands_on_an_overview_others_cannot_open(client, db):
     page = client.get("/admin/").get_data(as_text=True)
     assert "anna" in page and "Nord" in page and "parent-coordination" in page
     f.login(client, w.anna)
-    assert client.get("/admin/").status_code == 404
+    assert client.get("/admin/").status_code == 403
 
 
 def test_form_errors_are_in_the_staff_members_language(client, db):

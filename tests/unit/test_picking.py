@@ -2,6 +2,7 @@
 
 import pytest
 
+from feedback.instruments import picking
 from feedback.instruments.loader import load_packs
 from feedback.instruments.schema import Instrument
 
@@ -28,10 +29,20 @@ def test_every_shipped_pack_loads_and_round_trips():
     ("coordination", "mother", None, "parent-coordination"), ("coordination", "child", 15, None),
 ])
 def test_version_fits_the_respondent(family, role, age, expected):
+    chosen = picking.pick(load_packs().values(), family, role, age)
+    assert (chosen.id if chosen else None) == expected
+
+
+def test_a_bundle_takes_the_fitting_versions_and_lets_an_explicit_version_override():
     packs = load_packs()
-    fitting = [p for p in packs.values() if p.family == family and p.fits(role, age)]
-    fitting.sort(key=lambda p: ((p.max_age or 120) - p.min_age, p.id))
-    assert (fitting[0].id if fitting else None) == expected
+    # A 9-year-old: CORS and CSRS, and the smileys; a parent gets no smileys.
+    assert picking.bundle(packs, ["outcome", "session", "meeting-experience"], "child", 9) == [
+        "cors", "csrs", "child-meeting"]
+    assert picking.bundle(packs, ["outcome", "meeting-experience"], "mother", None) == ["ors"]
+    # Ticking ORS for the 9-year-old replaces the automatic CORS.
+    assert picking.bundle(packs, ["outcome", "ors"], "child", 9) == ["ors"]
+    with pytest.raises(picking.UnknownChoice):
+        picking.bundle(packs, ["outcome", "no-such-pack"], "child", 9)
 
 
 def test_young_child_versions_have_no_cutoff_and_no_psychometrics():

@@ -1,4 +1,4 @@
-"""Pseudonymised exports in the long format, streamed row by row."""
+"""The long format: one row per item answer, pseudonymised, streamed row by row."""
 
 from __future__ import annotations
 
@@ -21,13 +21,11 @@ from feedback.models import (
     Meeting,
     Participant,
     Response,
-    Role,
     Team,
-    TeamMembership,
-    User,
 )
-from feedback.services import audit
-from feedback.services.errors import NotFound
+from feedback.services import access, audit
+from feedback.services.access import Action
+from feedback.services.actors import Actor
 
 #: The long format (decision 16); export and import share it.
 LONG_COLUMNS = (
@@ -55,9 +53,9 @@ def _age_on(birth_year: int, birth_month: int | None, day: date) -> int:
     return day.year - birth_year - (0 if (day.month, day.day) >= (month, 1) else 1)
 
 
-def long_rows_query(user: User) -> Select:
-    """All item answers the user may export, in a stable order."""
-    stmt = (
+def long_rows_query(actor: Actor) -> Select:
+    """All item answers ``actor`` may export, in a stable order."""
+    return (
         select(
             Response.id.label("response_id"), Case.id.label("case_id"),
             Response.participant_id, Response.staff_user_id, Participant.role,
@@ -75,20 +73,17 @@ def long_rows_query(user: User) -> Select:
         .join(Team, Team.id == Case.team_id)
         .join(InstrumentVersion, InstrumentVersion.id == Response.instrument_version_id)
         .outerjoin(Participant, Participant.id == Response.participant_id)
+        .where(access.data_filter(actor))
         .order_by(Response.submitted_at, Response.id, Answer.position)
     )
-    if user.role == Role.analyst:
-        return stmt
-    if user.role == Role.team_lead:
-        teams = select(TeamMembership.team_id).where(TeamMembership.user_id == user.id)
-        return stmt.where(Case.team_id.in_(teams))
-    raise NotFound()
 
 
-def export_long_csv(user: User) -> Iterator[str]:
+def export_long_csv(actor: Actor) -> Iterator[str]:
     """Audit the export, then yield the CSV (RFC 4180, UTF-8) a chunk at a time."""
-    stmt = long_rows_query(user)  # refuses users who may not export, before anything is sent
-    audit.record_now("export.long_csv", detail=f"role={user.role.value}")
+    # Refuses actors who may not export, before anything is sent.
+    access.require_area(actor, Action.export)
+    stmt = long_rows_query(actor)
+    audit.record_now(actor, "export.long_csv", detail=f"role={actor.user.role.value}")
     key = current_app.config["FEEDBACK_PSEUDONYM_KEY"].encode()
     return _stream(stmt, key)
 

@@ -1,0 +1,84 @@
+"""Display names of roles, meeting kinds, packs and participants, shared by every page."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+from feedback.instruments.schema import Instrument
+from feedback.models import MeetingMode, MeetingType, ParticipantRole
+
+ROLE_LABELS = {
+    ParticipantRole.child: _l("Child"),
+    ParticipantRole.mother: _l("Mother"),
+    ParticipantRole.father: _l("Father"),
+    ParticipantRole.other_carer: _l("Other carer"),
+    ParticipantRole.network: _l("Network member"),
+    ParticipantRole.professional: _l("Professional"),
+}
+STAFF_ROLE_LABELS = {
+    "caseworker": _l("Caseworker"),
+    "team_lead": _l("Team lead"),
+    "analyst": _l("Analyst"),
+    "admin": _l("Administrator"),
+}
+MEETING_TYPE_LABELS = {
+    MeetingType.first: _l("First conversation"),
+    MeetingType.follow_up: _l("Follow-up"),
+    MeetingType.network: _l("Network meeting"),
+    MeetingType.closing: _l("Closing meeting"),
+}
+MEETING_MODE_LABELS = {
+    MeetingMode.in_person: _l("In person"),
+    MeetingMode.video: _l("Video"),
+    MeetingMode.phone: _l("Phone"),
+}
+FAMILY_LABELS = {
+    "outcome": _l("How things are going: ORS, CORS or YCORS by age"),
+    "session": _l("How the meeting went: SRS, CSRS or YCSRS by age"),
+    "meeting-experience": _l("My meeting: smileys (children 6–17)"),
+    "ruler": _l("Child ruler (1–10)"),
+    "coordination": _l("Working together (parents, 1–6)"),
+}
+
+
+def role_label(role) -> str:
+    """A participant role in the staff member's language."""
+    return str(ROLE_LABELS[ParticipantRole(role)])
+
+
+def participant_name(participant) -> str:
+    """A participant as staff see it: the role, and the optional label in brackets."""
+    name = role_label(participant.role)
+    return f"{name} ({participant.label})" if participant.label else name
+
+
+def text(field: dict[str, str], lang: str | None = None) -> str:
+    """A pack text in ``lang`` (default: the page's language), falling back to English, Danish."""
+    lang = lang or str(get_locale())
+    return field.get(lang) or field.get("en") or field.get("da", "")
+
+
+def pack_title(pack: Instrument, lang: str | None = None) -> str:
+    """A pack's title in the staff member's language, never its internal id."""
+    return text(pack.title, lang)
+
+
+def version_title(version) -> str:
+    """The title of a stored instrument version, in the staff member's language."""
+    from feedback.services.instruments import definition
+
+    return pack_title(definition(version))
+
+
+def register(app: Flask) -> None:
+    """Make the labels available to every template."""
+
+    @app.context_processor
+    def labels():
+        return {"ROLE_LABELS": ROLE_LABELS, "MEETING_TYPE_LABELS": MEETING_TYPE_LABELS,
+                "MEETING_MODE_LABELS": MEETING_MODE_LABELS,
+                "STAFF_ROLE_LABELS": STAFF_ROLE_LABELS, "FAMILY_LABELS": FAMILY_LABELS,
+                "participant_name": participant_name, "pack_title": pack_title,
+                "pack_text": text, "version_title": version_title}

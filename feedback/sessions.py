@@ -1,0 +1,183 @@
+"""Who is at the browser: the staff session, the respondent cookie and the hand-over lock.
+
+Shared by the respondent, case and sign-in pages, so no blueprint needs another.
+The respondent cookie is separate from the staff session (decision 6): a staff
+timeout never loses a child's answers, and unlocking a handed-over tablet ends
+the respondent's session so the next person cannot answer in the child's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from functools import wraps
+
+from flask import Flask, abort, current_app, g, redirect, request, session, url_for
+from flask_login import current_user
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from feedback import clock
+from feedback.services import access
+from feedback.services.access import Action
+from feedback.services.actors import Actor
+from feedback.services.errors import Forbidden
+
+#: The respondent's cookie: which token this browser answers for, and in which language.
+RESPONDENT_COOKIE = "feedback_respondent"
+#: In the staff session while the tablet is handed to a respondent.
+HANDOVER = "handover"
+
+
+# --- the respondent ---------------------------------------------------------------
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="feedback.respondent")
+
+
+def _respondent_path() -> str:
+    return url_for("respond.current")
+
+
+def read_respondent() -> None:
+    """Read the respondent cookie into ``g.respondent`` and ``g.respondent_locale``."""
+    g.respondent = None
+    raw = request.cookies.get(RESPONDENT_COOKIE)
+    if raw:
+        try:
+            g.respondent = _serializer().loads(raw)
+        except BadSignature:
+            g.respondent = None
+    locale = (g.respondent or {}).get("l")
+    g.respondent_locale = locale if locale in current_app.config["FEEDBACK_LOCALES"] else "da"
+
+
+def set_respondent_cookie(response, token_id: str, locale: str, expires) -> None:
+    """Bind this browser to a token, in a language, until the link expires.
+
+    The lifetime is sent as Max-Age, not as a date: a tablet whose clock is
+    wrong must not drop the cookie (or keep it) because of its own clock.
+    """
+    grace = timedelta(minutes=current_app.config["FEEDBACK_LINK_GRACE_MINUTES"])
+    max_age = max(0, int((expires + grace - clock.now()).total_seconds()))
+    response.set_cookie(
+        RESPONDENT_COOKIE, _serializer().dumps({"t": token_id, "l": locale}),
+        max_age=max_age, path=_respondent_path(), httponly=True, samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+    )
+
+
+def start_respondent_session(response, token) -> None:
+    """Bind this browser to ``token``'s invitation with the respondent cookie."""
+    locale = getattr(g, "respondent_locale", None) or "da"
+    set_respondent_cookie(response, str(token.id), locale, token.invitation.expires_at)
+
+
+def end_respondent_session(response) -> None:
+    """Forget the respondent this browser answered for."""
+    response.delete_cookie(RESPONDENT_COOKIE, path=_respondent_path(), httponly=True,
+                           samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
+
+
+def respondent_token_id() -> str | None:
+    """The token id in this browser's respondent cookie, if any."""
+    return (getattr(g, "respondent", None) or {}).get("t")
+
+
+# --- who acts ---------------------------------------------------------------------
+
+def current_actor(invitation_id=None) -> Actor:
+    """The actor behind this request, for the services (decision 31).
+
+    On respondent pages the respondent acts, even on a tablet a caseworker
+    handed over: the child's answers are the child's.
+    """
+    if request.blueprint == "respond":
+        return Actor.respondent(invitation_id, request.remote_addr)
+    if current_user and current_user.is_authenticated:
+        return Actor.staff(current_user._get_current_object(), request.remote_addr)
+    return Actor.anonymous(request.remote_addr)
+
+
+def staff_actor() -> Actor:
+    """The signed-in staff member as an actor (use behind :func:`login_required`)."""
+    return Actor.staff(current_user._get_current_object(), request.remote_addr)
+
+
+def guard(*actions: Action) -> Callable:
+    """A blueprint ``before_request`` guard: signed-in staff whose role may enter an area.
+
+    Anyone not signed in goes to the login page; a role that may use none of
+    ``actions`` gets 403, audited.
+    """
+
+    def check():
+        if not current_user.is_authenticated:
+            return current_app.login_manager.unauthorized()
+        actor = staff_actor()
+        if not any(access.may_enter(actor, a) for a in actions):
+            try:
+                access.require_area(actor, actions[0])
+            except Forbidden:
+                abort(403)
+        return None
+
+    return check
+
+
+def area(action: Action) -> Callable:
+    """A view decorator: 403 (audited) unless the signed-in user may enter ``action``'s area."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            try:
+                access.require_area(staff_actor(), action)
+            except Forbidden:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+# --- the hand-over lock -----------------------------------------------------------
+
+def start_handover(back: str) -> None:
+    """Lock this staff session to the respondent pages until the caseworker unlocks it."""
+    session[HANDOVER] = {"back": back}
+
+
+def handover_active() -> bool:
+    """Whether this browser's staff session is locked to the respondent pages."""
+    return bool(session.get(HANDOVER))
+
+
+def end_handover() -> str | None:
+    """Unlock the staff view; returns where the caseworker was when they handed over."""
+    return (session.pop(HANDOVER, None) or {}).get("back")
+
+
+#: Endpoints a locked tablet may still reach, besides the respondent pages.
+_OPEN_WHILE_LOCKED = {"static", "auth.unlock"}
+
+
+def enforce_handover_lock():
+    """While the tablet is handed over, only the questionnaire and the unlock page answer.
+
+    Enforced on the server for every request of this browser's staff session:
+    typing a staff URL, pressing Back or opening a new tab all land on the
+    questionnaire.
+    """
+    if not handover_active():
+        return None
+    if request.blueprint == "respond" or request.endpoint in _OPEN_WHILE_LOCKED:
+        return None
+    if request.endpoint and request.endpoint.startswith("health"):
+        return None
+    return redirect(url_for("respond.current"))
+
+
+def register(app: Flask) -> None:
+    """Install the hand-over lock for every request."""
+    app.before_request(enforce_handover_lock)
