@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from feedback import assets
 from feedback.config import available_locales, load_config
 from feedback.extensions import babel, csrf, db, login_manager, migrate
 
@@ -51,6 +52,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = None
     login_manager.session_protection = "basic"
     app.jinja_env.globals["get_locale"] = get_locale
+    assets.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             _configure_sqlite(db.engine)
