@@ -112,6 +112,7 @@ def register_blueprints(app: Flask) -> None:
     from feedback.admin.views import bp as admin_bp
     from feedback.auth.views import bp as auth_bp
     from feedback.cases.views import bp as cases_bp
+    from feedback.health import bp as health_bp
     from feedback.reports.views import bp as reports_bp
     from feedback.respond.views import bp as respond_bp
 
@@ -120,6 +121,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(respond_bp, url_prefix="/r")
     app.register_blueprint(reports_bp, url_prefix="/reports")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(health_bp)
     # Respondent forms carry their own CSRF token, valid for the life of the
     # link (decision 7), so a staff session timing out never loses answers.
     csrf.exempt(respond_bp)

@@ -97,7 +97,7 @@ def enforce_handover_lock():
     """
     if not session.get(HANDOVER):
         return None
-    if request.blueprint == "respond" or request.endpoint in ("static", "auth.unlock"):
+    if request.blueprint in ("respond", "health") or request.endpoint in ("static", "auth.unlock"):
         return None
     return redirect(url_for("respond.current"))
 
