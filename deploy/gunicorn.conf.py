@@ -2,11 +2,16 @@
 
 gthread workers, so a long streamed export does not block or get killed by a
 sync worker's timeout (decision 26). Everything can be set from the environment.
+Before it starts any worker, the master runs ``flask --app feedback check``
+once and refuses to start when it finds a problem (a database schema older or
+newer than the code, ...).
 """
 
 import multiprocessing
 import os
 import re
+import subprocess
+import sys
 
 from gunicorn.glogging import Logger
 
@@ -43,3 +48,20 @@ limit_request_line = 4094
 # gunicorn 25+ opens a control socket in ~/.gunicorn, shared by every gunicorn
 # of the user and not writable under the hardened systemd unit: not needed here.
 control_socket_disable = True
+
+
+#: gunicorn's exit status when ``flask check`` fails (EX_CONFIG in sysexits.h);
+#: the systemd unit does not restart on it (RestartPreventExitStatus=).
+CHECK_FAILED = 78
+
+
+def on_starting(server):
+    """Refuse to start on a database (or setup) this code does not fit.
+
+    The check runs in a child process, so the master itself never imports the
+    app: workers started by a reload (HUP) still load the code afresh.
+    """
+    check = [sys.executable, "-m", "flask", "--app", "feedback", "check"]
+    if subprocess.run(check, check=False).returncode != 0:
+        server.log.error("Not starting: `flask --app feedback check` found the problems above.")
+        sys.exit(CHECK_FAILED)

@@ -12,7 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from feedback import clock, labels, sessions
+from feedback import assets, clock, labels, sessions
 from feedback.config import available_locales, load_config
 from feedback.extensions import babel, csrf, db, login_manager, migrate
 
@@ -57,6 +57,7 @@ def register_extensions(app: Flask) -> None:
     app.jinja_env.globals["get_locale"] = get_locale
     labels.register(app)
     sessions.register(app)
+    assets.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             _configure_sqlite(db.engine)
@@ -117,6 +118,7 @@ def register_blueprints(app: Flask) -> None:
     from feedback.admin.views import bp as admin_bp
     from feedback.auth.views import bp as auth_bp
     from feedback.cases.views import bp as cases_bp
+    from feedback.health import bp as health_bp
     from feedback.reports.views import bp as reports_bp
     from feedback.respond.views import bp as respond_bp
 
@@ -125,6 +127,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(respond_bp, url_prefix="/r")
     app.register_blueprint(reports_bp, url_prefix="/reports")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(health_bp)
     # Respondent forms carry their own CSRF token, valid for the life of the
     # link (decision 7), so a staff session timing out never loses answers.
     csrf.exempt(respond_bp)

@@ -14,6 +14,9 @@ from feedback.instruments.schema import PackError
 
 def register(app: Flask) -> None:
     """Add the service's command groups to ``flask``."""
+    from feedback.checks import check_command
+
+    app.cli.add_command(check_command)
     app.cli.add_command(instruments)
     app.cli.add_command(demo)
     app.cli.add_command(users)
