@@ -35,7 +35,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     info = machine()
     print(f"machine: {info['nproc']} × {info['cpu']}, Python {info['python']}, "
-          f"{info['date']}", flush=True)
+          f"{info['date']}, load average {' '.join(map(str, info['load_average']))}",
+          flush=True)
     engines = ("sqlite", "postgresql") if postgres_admin_url() else ("sqlite",)
     if len(engines) == 1:
         print("  FEEDBACK_BENCH_POSTGRES_URL is empty: SQLite only", flush=True)

@@ -57,7 +57,8 @@ def machine() -> dict:
                 model = line.split(":", 1)[1].strip()
                 break
     return {"date": dt.date.today().isoformat(), "nproc": os.cpu_count(), "cpu": model,
-            "python": platform.python_version(), "kernel": platform.release()}
+            "python": platform.python_version(), "kernel": platform.release(),
+            "load_average": [round(x, 2) for x in os.getloadavg()]}
 
 
 # --------------------------------------------------------------------------- report

@@ -217,25 +217,27 @@ def _measure(report, kind, database, workdir, answers, repeats):
                             f"{[r['rows'] for r in base_runs]}, answers stored {answers}")
         return None
     app_s = statistics.median(r["wall_s"] for r in app_runs)
+    command_s = statistics.median(r["command_s"] for r in app_runs)
     base_s = statistics.median(r["wall_s"] for r in base_runs)
     growth_mb = max(r["growth_kb"] for r in app_runs) / 1024
     tool = "sqlite3 -csv" if kind == "sqlite" else "psql \\copy"
     headline = answers >= HEADLINE
     report.ratio(f"{what} time", app_s / base_s,
-                 f"flask export {app_s:.2f} s, {tool} {base_s:.2f} s, {answers} rows on both"
+                 f"flask export {app_s:.2f} s (the command itself {command_s:.2f} s, the rest "
+                 f"starting Python and the app), {tool} {base_s:.2f} s, {answers} rows on both"
                  + (f"; target ≤ {TARGET_RATIO:g}" if headline else ""),
-                 app_s=app_s, baseline_s=base_s)
+                 app_s=app_s, command_s=command_s, baseline_s=base_s)
     report.ratio(f"{what} memory growth", growth_mb / TARGET_GROWTH_MB,
                  f"peak growth of the exporting process {growth_mb:.1f} MB of the "
                  f"{TARGET_GROWTH_MB} MB allowed", growth_mb=growth_mb)
-    return app_s, base_s, growth_mb
+    return command_s, base_s, growth_mb
 
 
 def _report_growth(report, kind, measured):
     sizes = sorted(s for s, v in measured.items() if v is not None)
     for small, large in zip(sizes, sizes[1:], strict=False):
         (app_small, base_small, _), (app_large, base_large, _) = measured[small], measured[large]
-        report.ratio(f"export {kind} growth {small}→{large} answers app time",
+        report.ratio(f"export {kind} growth {small}→{large} answers flask export command time",
                      app_large / app_small,
                      f"{large / small:g}× the rows; baseline grew {base_large / base_small:.2f}×; "
                      f"linear or better is ≤ {large / small:g}")

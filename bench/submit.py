@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import random
 import sys
+import time
 import uuid
 from urllib.parse import urlencode
 
@@ -70,9 +71,9 @@ def requests_for(links: list[seed.OpenedLink], seed_value: int = 1):
     return app_requests, baseline_requests
 
 
-def run(report: Report, engines=("sqlite", "postgresql"), per_round: int = 500,
+def run(report: Report, engines=("sqlite", "postgresql"), per_round: int = 400,
         rounds: int = 2, concurrency=CONCURRENCY, workers: int | None = None,
-        warmup: int = 32) -> None:
+        warmup: int = 16) -> None:
     for kind in engines:
         if kind == "postgresql" and (why := postgres_unavailable()):
             report.refuse("submit postgresql", f"not measured: {why}")
@@ -87,12 +88,15 @@ def _run_engine(report, kind, workdir, per_round, rounds, concurrency, workers, 
     app_db = Database.create(kind, workdir, "submit_app")
     baseline_db = None
     try:
+        started = time.monotonic()
         with seeding_app(app_db):
             seed.staff(PASSWORD)
             issued = seed.issue_links(seed.CASEWORKER, per_level * len(concurrency))
         with gunicorn("feedback:create_app()", server_env(app_db), workdir, f"open-{kind}",
                       probe="/login", workers=workers) as server:
             links = seed.open_links(server.url, issued)
+        report.note(f"{kind}: {len(links)} links issued through the services and opened "
+                    f"over HTTP in {time.monotonic() - started:.0f} s")
         baseline_db = app_db.clone("submit_baseline")
         app_requests, baseline_requests = requests_for(links)
         with gunicorn("feedback:create_app()", server_env(app_db), workdir, f"app-{kind}",
@@ -150,7 +154,7 @@ def _report_level(report, what, results: Rounds, app_db, baseline_db) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--per-round", type=int, default=500)
+    parser.add_argument("--per-round", type=int, default=400)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--engines", default="sqlite,postgresql")
     args = parser.parse_args(argv)
