@@ -19,7 +19,6 @@ import shutil
 import signal
 import socket
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -548,10 +547,6 @@ def describe(result: LoadResult) -> str:
     if result.client_bound:
         text += ", CLIENT-BOUND"
     return text
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values)
 
 
 @dataclass
