@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export FEEDBACK_BIND ?= 127.0.0.1:8000
 
-.PHONY: run test install install-test translations db demo lint clean chromium messages
+.PHONY: run test install install-test translations db demo lint clean chromium messages bench bench-tools
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,24 @@ run: demo
 
 test: install-test
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Benchmarks (decision 42): one line per figure with the word "ratio", JSON in
+# bench/out/. PostgreSQL from FEEDBACK_BENCH_POSTGRES_URL (default: the local
+# server as postgres; empty: SQLite only). BENCH_ARGS="--only export" runs one.
+bench: install bench-tools
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# The load client and the command-line tools the benchmarks compare with.
+bench-tools:
+	@missing=""; \
+	for pair in wrk:wrk sqlite3:sqlite3 psql:postgresql-client nginx:nginx-light openssl:openssl; do \
+	  command -v $${pair%%:*} >/dev/null || [ -x /usr/sbin/$${pair%%:*} ] || missing="$$missing $${pair#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing$$missing (needs root)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -8,6 +8,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, FlaskGroup
 
+from feedback.commands.export import export
 from feedback.instruments.loader import load_pack, load_packs, registry
 from feedback.instruments.schema import PackError
 
@@ -20,6 +21,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(instruments)
     app.cli.add_command(demo)
     app.cli.add_command(users)
+    app.cli.add_command(export)
 
 
 instruments = AppGroup("instruments", help="Instrument packs.")
