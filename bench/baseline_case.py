@@ -26,10 +26,18 @@ import hmac
 import json
 import threading
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 from html import escape
 
-from bench.baseline_submit import KEY, SECURITY_HEADERS, SQLITE, db_id, db_time, sql
+from bench.baseline_submit import (
+    KEY,
+    SECURITY_HEADERS,
+    SQLITE,
+    clock_now,
+    db_id,
+    db_time,
+    sql,
+)
 from bench.baseline_submit import connection as _connection
 
 COOKIE = "feedback_baseline_staff"
@@ -41,6 +49,8 @@ ROLES = {"child": "Barn", "mother": "Mor", "father": "Far", "other_carer": "Ande
 TYPES = {"first": "Første samtale", "follow_up": "Opfølgning", "network": "Netværksmøde",
          "closing": "Afsluttende møde"}
 MODES = {"in_person": "Fremmøde", "video": "Video", "phone": "Telefon"}
+
+
 
 
 def cookie_for(user_id: str, key: bytes | None = None) -> str:
@@ -123,7 +133,7 @@ def page(conn, user_id: uuid.UUID, case_id: uuid.UUID, remote_addr: str | None) 
     case = user and conn.execute(CASE, (db_id(case_id), db_id(user_id))).fetchone()
     if SQLITE:
         conn.execute("BEGIN IMMEDIATE")
-    conn.execute(AUDIT, (db_time(datetime.now(UTC)), db_id(user_id), str(case_id),
+    conn.execute(AUDIT, (db_time(clock_now()), db_id(user_id), str(case_id),
                          "ok" if case else "refused", remote_addr))
     conn.commit() if not SQLITE else conn.execute("COMMIT")
     if case is None:

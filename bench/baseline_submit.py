@@ -31,6 +31,15 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl
 
+# The same clock as the app's: started where FEEDBACK_CLOCK_START says, then running on.
+_START = os.environ.get("FEEDBACK_CLOCK_START")
+CLOCK_OFFSET = (datetime.fromisoformat(_START) - datetime.now(UTC)) if _START else timedelta(0)
+
+
+def clock_now() -> datetime:
+    """Now, on the app's clock."""
+    return datetime.now(UTC) + CLOCK_OFFSET
+
 KIND = os.environ.get("BENCH_DATABASE_KIND", "sqlite")
 DSN = os.environ.get("BENCH_DATABASE", "")
 KEY = os.environ.get("FEEDBACK_SECRET_KEY", "").encode()
@@ -238,7 +247,7 @@ def submit(environ, position: int) -> None:
     except ValueError:
         raise Refused("400 Bad Request") from None
     conn = connection()
-    now = datetime.now(UTC)
+    now = clock_now()
     if SQLITE:
         conn.execute("BEGIN IMMEDIATE")
     try:

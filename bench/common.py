@@ -244,8 +244,14 @@ def app_config(database: Database) -> dict:
 
 def server_env(database: Database, **extra) -> dict[str, str]:
     """The environment the app (and the baselines) run with under gunicorn."""
+    from feedback import clock
+
     env = dict(os.environ)
     env.update({
+        # The server's clock starts where this process's clock is (the real time,
+        # or the tests' frozen instant in the smoke tests), so links issued here
+        # are valid there.
+        "FEEDBACK_CLOCK_START": clock.now().isoformat(),
         "FEEDBACK_DATABASE_URL": database.url,
         "FEEDBACK_SECRET_KEY": SECRET_KEY,
         "FEEDBACK_PSEUDONYM_KEY": PSEUDONYM_KEY,

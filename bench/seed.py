@@ -12,7 +12,9 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
+
+from feedback import clock
 
 ROLES = ("child", "mother", "father", "network")
 
@@ -95,13 +97,15 @@ def issue_links(owner: str, count: int, meetings_per_case: int = 10) -> list[Iss
     """
     from sqlalchemy import select
 
+    from feedback import clock
     from feedback.extensions import db
     from feedback.models import InvitationToken, TokenKind
     from feedback.services import cases, invitations
+    from feedback.services.actors import Actor
 
-    user = _user(owner)
+    user = Actor.staff(_user(owner), "127.0.0.1")
     team_id = cases.teams_for(user)[0].id
-    today = date.today()
+    today = clock.today()
     issued = []
     n_case = 0
     while len(issued) < count:
@@ -190,7 +194,7 @@ def case_with_history(owner: str, meetings: int, reference: str,
     ors = current("ors")
     begin_write()
     version = ensure_version(ors)
-    start = date.today() - timedelta(days=7 * meetings + 7)
+    start = clock.today() - timedelta(days=7 * meetings + 7)
     case = Case(organisation_id=user.organisation_id, reference=reference,
                 team_id=user.memberships[0].team_id, responsible_id=user.id, opened_on=start,
                 child_birth_year=start.year - 14)

@@ -10,15 +10,14 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
-from flask_login import login_user
 from sqlalchemy import select
 
 from feedback.extensions import db
 from feedback.models import User
 from feedback.services import exports
-from feedback.services.errors import NotFound
+from feedback.services.actors import Actor
+from feedback.services.errors import Forbidden
 
 
 @click.command("export", help="Stream the long CSV export, the same file as the web page.")
@@ -29,25 +28,21 @@ from feedback.services.errors import NotFound
               help="File to write, or - for standard output.")
 @with_appcontext
 def export(username: str, output: str) -> None:
+    """Write the long CSV as ``username`` would download it, audited as them."""
     user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
     if user is None or not user.active:
         raise click.ClickException(f"No active user {username!r}.")
-    # The audit service takes the actor from the signed-in user of a request
-    # (decision 31 will pass it explicitly); sign the user in to a request
-    # context of this process so the export is audited as them, not as nobody.
-    with current_app.test_request_context("/reports/export.csv"):
-        login_user(user)
-        try:
-            chunks = exports.export_long_csv(user)
-        except NotFound:
-            raise click.ClickException(
-                f"{user.username} may not export: analysts and team leads only.") from None
-        # Bytes, as the web page sends them: UTF-8, CRLF rows, no newline translation.
-        out = sys.stdout.buffer if output == "-" else open(output, "wb")
-        try:
-            for chunk in chunks:
-                out.write(chunk.encode("utf-8"))
-            out.flush()
-        finally:
-            if out is not sys.stdout.buffer:
-                out.close()
+    try:
+        chunks = exports.export_long_csv(Actor.staff(user))
+    except Forbidden:
+        raise click.ClickException(
+            f"{user.username} may not export: analysts and team leads only.") from None
+    # Bytes, as the web page sends them: UTF-8, CRLF rows, no newline translation.
+    out = sys.stdout.buffer if output == "-" else open(output, "wb")  # noqa: SIM115
+    try:
+        for chunk in chunks:
+            out.write(chunk.encode("utf-8"))
+        out.flush()
+    finally:
+        if out is not sys.stdout.buffer:
+            out.close()

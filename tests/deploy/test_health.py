@@ -7,8 +7,8 @@ import logging
 
 from sqlalchemy import func, select
 
-from feedback.sessions import HANDOVER
 from feedback.models import AuditEvent
+from feedback.sessions import HANDOVER
 from tests import factories as f
 from tests.deploy.conftest import app_on
 

@@ -24,7 +24,7 @@ def _answer(client, token, values):
 def _two_answered_questionnaires(app, w):
     the_case = f.case(w.anna, w.north, reference="SAG-7")
     meeting = f.meeting(w.anna, the_case)
-    mother = cases.add_participant(w.anna, the_case, "mother")
+    mother = cases.add_participant(f.actor(w.anna), the_case, "mother")
     for person in (f.child_of(the_case), mother):
         link = f.invite(w.anna, meeting, person)
         assert _answer(app.test_client(), link.token, ORS).status_code == 303
