@@ -227,8 +227,13 @@ def test_a_corrected_question_loses_its_error_on_a_phone(tablet, server, width):
     expect(notice).to_be_visible()
     expect(items.nth(3)).to_have_class(re.compile(r"\bhas-error\b"))
     run_axe(page, f"a forgotten question at {width} px")
-    items.nth(3).locator(".track").tap()
+    track = items.nth(3).locator(".track")
+    before = box(track)
+    track.tap()
     expect(notice).to_be_hidden()
+    # Nothing moves under the finger when the error goes.
+    after = box(track)
+    assert (after["x"], after["width"]) == (before["x"], before["width"]), (before, after)
     expect(items.nth(3)).not_to_have_class(re.compile(r"\bhas-error\b"))
     expect(page.locator("form.answers .error:visible")).to_have_count(0)
 
