@@ -28,4 +28,6 @@ class UnlockForm(Form):
 
     password = PasswordField(_l("Caseworker's password"), validators=[DataRequired(),
                                                                       Length(max=500)],
-                             render_kw={"autocomplete": "current-password"})
+                             render_kw={"autocomplete": "current-password",
+                                        "autocapitalize": "none", "autocorrect": "off",
+                                        "spellcheck": "false", "enterkeyhint": "go"})

@@ -160,6 +160,7 @@ class CodeForm(Form):
     code = StringField(
         _l("Code"), validators=[DataRequired(message=_l("Type the code you were given.")),
                                 Length(max=32)],
-        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false",
-                   "inputmode": "text"},
+        # Capital letters on the on-screen keyboard, no suggestions or corrections of a code.
+        render_kw={"autocomplete": "off", "autocapitalize": "characters", "autocorrect": "off",
+                   "spellcheck": "false", "inputmode": "text", "enterkeyhint": "go"},
     )

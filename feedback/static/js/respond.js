@@ -13,7 +13,7 @@ class LineScale {
     this.fieldset = root.closest("fieldset");
     this.skip = this.fieldset.querySelector(".skip input");
     this.build();
-    if (this.input.value !== "") this.set(Number(this.input.value));
+    if (this.input.value !== "") this.set(Number(this.input.value), false);
   }
 
   build() {
@@ -70,7 +70,7 @@ class LineScale {
     event.preventDefault();
   }
 
-  set(value) {
+  set(value, byHand = true) {
     const steps = Math.round((value - this.min) / this.step);
     const clamped = Math.min(this.max, Math.max(this.min, this.min + steps * this.step));
     const text = clamped.toFixed(this.step < 1 ? 1 : 0);
@@ -81,7 +81,7 @@ class LineScale {
     this.track.setAttribute("aria-valuenow", text);
     this.track.setAttribute("aria-valuetext", text);
     if (this.skip) this.skip.checked = false;
-    this.fieldset.classList.remove("has-error");
+    if (byHand) settle(this.fieldset);
   }
 
   clear() {
@@ -106,6 +106,16 @@ function questionState(fieldset, lines) {
     answered: Boolean(fieldset.querySelector("input.choice:checked")),
     focus: () => first?.focus(),
   };
+}
+
+// ---- A corrected question loses its error mark and message; the notice under the
+// questions goes once nothing is left to correct.
+function settle(fieldset) {
+  fieldset.classList.remove("has-error");
+  fieldset.querySelectorAll(".error").forEach((message) => message.remove());
+  const form = fieldset.form || fieldset.closest("form");
+  const notice = form.querySelector(".untouched");
+  if (notice && !form.querySelector("fieldset.has-error")) notice.hidden = true;
 }
 
 // ---- Read aloud: the browser's speech synthesis, a Danish voice when there is one.
@@ -144,12 +154,15 @@ function setUpPager(form, items) {
   };
   form.classList.add("paged");
   pager.hidden = false;
+  // One counter on a phone: the question counter replaces "questionnaire x of y".
+  document.querySelector(".bar .progress")?.setAttribute("hidden", "");
   pager.querySelector(".prev").addEventListener("click", () => show(Math.max(0, current - 1)));
   pager.querySelector(".next").addEventListener("click", () => {
     show(Math.min(items.length - 1, current + 1));
     items[current].querySelector("legend").scrollIntoView({ block: "start" });
   });
-  show(0);
+  // After the server refused an answer, open on the first question it refused.
+  show(Math.max(0, items.findIndex((item) => item.classList.contains("has-error"))));
   return show;
 }
 
@@ -250,10 +263,13 @@ if (form) {
   const sender = new Sender(form);
   if (sender.restore()) {
     // Answers from before a lost connection or a reload: show them and send again.
-    for (const line of lines.values()) if (line.input.value !== "") line.set(Number(line.input.value));
+    for (const line of lines.values()) if (line.input.value !== "") line.set(Number(line.input.value), false);
     sender.send();
   }
-  form.addEventListener("change", (e) => e.target.closest("fieldset")?.classList.remove("has-error"));
+  form.addEventListener("change", (e) => {
+    const item = e.target.closest("fieldset.item");
+    if (item && questionState(item, lines).answered) settle(item);
+  });
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const notice = form.querySelector(".untouched");
