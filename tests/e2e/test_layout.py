@@ -10,11 +10,10 @@ page. Every page looked at is also checked with axe.
 from __future__ import annotations
 
 import re
-from datetime import date
-
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from tests.conftest import TODAY
 from tests.e2e import flows
 from tests.e2e.conftest import run_axe
 from tests.e2e.test_answering import issue
@@ -29,7 +28,7 @@ SLACK = 2
 
 def age(years: int) -> int:
     """A birth year giving a child about ``years`` at a meeting held today."""
-    return date.today().year - years
+    return TODAY.year - years
 
 
 def screen(tablet, width: int) -> Page:
