@@ -10,6 +10,7 @@ page. Every page looked at is also checked with axe.
 from __future__ import annotations
 
 import re
+
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
