@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
-from flask_babel import get_locale
+from flask_babel import format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 
 from feedback.instruments.schema import Instrument
@@ -72,8 +72,27 @@ def version_title(version) -> str:
     return pack_title(definition(version))
 
 
+def number(value: float | int | None, decimals: int = 1) -> str:
+    """A value in the page's number format: "32,0" in Danish, "32.0" in English.
+
+    Exports keep their own dialect rules; this is for what people read.
+    """
+    if value is None:
+        return ""
+    pattern = "#,##0." + "0" * decimals if decimals else "#,##0"
+    return format_decimal(value, format=pattern)
+
+
+def tenths(value: int | None, decimals: int = 1) -> str:
+    """A stored value in tenths (73), shown as a number ("7,3")."""
+    return "" if value is None else number(value / 10, decimals)
+
+
 def register(app: Flask) -> None:
     """Make the labels available to every template."""
+
+    app.add_template_filter(number, "number")
+    app.add_template_filter(tenths, "tenths")
 
     @app.context_processor
     def labels():
