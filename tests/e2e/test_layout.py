@@ -17,7 +17,7 @@ from playwright.sync_api import Locator, Page, expect
 from tests.conftest import TODAY
 from tests.e2e import flows
 from tests.e2e.conftest import run_axe
-from tests.e2e.test_answering import issue
+from tests.e2e.respondent import issue
 
 #: Width → height: two phones, an iPad in portrait and in landscape.
 SCREENS = {320: 640, 390: 844, 768: 1024, 1024: 768}
