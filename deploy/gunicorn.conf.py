@@ -43,3 +43,27 @@ limit_request_line = 4094
 # gunicorn 25+ opens a control socket in ~/.gunicorn, shared by every gunicorn
 # of the user and not writable under the hardened systemd unit: not needed here.
 control_socket_disable = True
+
+
+def on_starting(server):
+    """Refuse to start when an instrument pack is broken or differs from its frozen version.
+
+    Runs once, in the master, before any worker: a broken pack directory stops
+    the service with a clear message instead of answering pages with errors.
+    """
+    from feedback import create_app
+    from feedback.extensions import db
+    from feedback.services.instruments import check_installation
+
+    app = create_app()
+    with app.app_context():
+        try:
+            problems = check_installation()
+        finally:
+            # The workers fork from here: they must not share the master's connections.
+            db.session.remove()
+            db.engine.dispose()
+    if problems:
+        # gunicorn prints a RuntimeError as "Error: ..." and exits with status 1.
+        raise RuntimeError("the instrument packs need fixing before the service can start:\n"
+                           + "\n".join(problems))

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from feedback.models import AuditEvent
+from feedback.services import invitations
 from tests import factories as f
 from tests.conftest import TODAY
 
@@ -65,12 +66,22 @@ class Setting:
         }
         self.meetings = {k: f.meeting(getattr(w, k), c, held_on=TODAY)
                          for k, c in self.cases.items()}
+        self.invitation = None
 
     def targets(self, role: str):
         """The (own, same team, other team) cases for an actor of ``role``."""
         if role == "team_lead":
             return [self.cases[k] for k in ("lene", "anna", "carla")]
         return [self.cases[k] for k in ("anna", "bo", "carla")]
+
+    def respondent_link(self) -> str:
+        """A fresh link for the child in another team's case (one invitation, new tokens)."""
+        if self.invitation is None:
+            issued = f.invite(self.w.carla, self.meetings["carla"], f.child_of(self.cases["carla"]))
+            self.invitation = issued.invitation
+        else:
+            issued = invitations.reissue(f.actor(self.w.carla), self.invitation)
+        return issued.token
 
     def meeting_of(self, case):
         return next(m for m in self.meetings.values() if m.case_id == case.id)
@@ -82,9 +93,7 @@ def _client(app, setting, role):
     if role in users:
         f.login(client, getattr(setting.w, users[role]))
     elif role == "respondent":
-        link = f.invite(setting.w.carla, setting.meetings["carla"],
-                        f.child_of(setting.cases["carla"]))
-        assert client.get(f"/r/{link.token}").status_code == 303
+        assert client.get(f"/r/{setting.respondent_link()}").status_code == 303
     return client
 
 

@@ -52,7 +52,7 @@ def test_a_changed_pack_never_changes_old_answers(db, app, tmp_path):
     app.extensions.pop("feedback.instruments")  # reloaded on next use
     app.config["FEEDBACK_INSTRUMENTS_DIR"] = str(_override_dir(tmp_path, "2.0", "Licenseret tekst"))
     try:
-        second = f.invite(w.anna, meeting, f.child_of(the_case))
+        second = f.invite(w.anna, f.meeting(w.anna, the_case), f.child_of(the_case))
         new_item = second.invitation.items[0]
         assert new_item.instrument_version.version == "2.0"
         assert definition(new_item.instrument_version).items[0].text["da"] == "Licenseret tekst"
@@ -64,7 +64,7 @@ def test_a_changed_pack_never_changes_old_answers(db, app, tmp_path):
         app.extensions.pop("feedback.instruments")
         app.config["FEEDBACK_INSTRUMENTS_DIR"] = str(_override_dir(tmp_path, "1.0", "Ændret"))
         with pytest.raises(Invalid, match="pack_changed_without_version"):
-            f.invite(w.anna, meeting, f.child_of(the_case))
+            f.invite(w.anna, f.meeting(w.anna, the_case), f.child_of(the_case))
     finally:
         app.extensions.pop("feedback.instruments", None)
         app.config["FEEDBACK_INSTRUMENTS_DIR"] = ""
