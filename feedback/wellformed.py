@@ -57,8 +57,8 @@ def check_multipart(raw: bytes, boundary: str) -> None:
 
     File contents are bytes by nature and are left to whoever reads them.
     """
-    decoder = MultipartDecoder(boundary.encode("latin-1"))
     try:
+        decoder = MultipartDecoder(boundary.encode("latin-1"))
         decoder.receive_data(raw)
         decoder.receive_data(None)
         value: list[bytes] | None = None
@@ -80,13 +80,21 @@ def check_multipart(raw: bytes, boundary: str) -> None:
                     value = None
     except Malformed:
         raise
-    except ValueError as error:  # a broken multipart body, or undecodable headers
+    except ValueError as error:  # a broken body or boundary, or undecodable headers
         raise Malformed(f"malformed multipart body: {error}") from None
 
 
+def _raw(environ: dict, key: str) -> bytes:
+    """A WSGI string as the bytes it stands for (PEP 3333: latin-1 characters of the bytes)."""
+    try:
+        return environ.get(key, "").encode("latin-1")
+    except UnicodeEncodeError:
+        raise Malformed(f"{key} is not a WSGI byte string") from None
+
+
 def _path(environ: dict) -> str:
-    # WSGI hands the (already unescaped) path over as latin-1 characters of its bytes.
-    return _text(environ.get("PATH_INFO", "").encode("latin-1"))
+    # The path arrives already unescaped, as latin-1 characters of its bytes.
+    return _text(_raw(environ, "PATH_INFO"))
 
 
 def _read_body(environ: dict, limit: int | None) -> bytes | None:
@@ -114,7 +122,7 @@ def _read_body(environ: dict, limit: int | None) -> bytes | None:
 def inspect(environ: dict, limit: int | None) -> None:
     """Raise :class:`Malformed` if the request carries NUL bytes or invalid UTF-8."""
     _path(environ)
-    check_urlencoded(environ.get("QUERY_STRING", "").encode("latin-1"))
+    check_urlencoded(_raw(environ, "QUERY_STRING"))
     mimetype, options = parse_options_header(environ.get("CONTENT_TYPE", ""))
     if mimetype not in _FORM_TYPES:
         return
