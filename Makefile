@@ -19,8 +19,10 @@ install-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	$(MAKE) --no-print-directory translations chromium
 
+# Quietly: the English catalogue's source texts are English already, so its
+# statistics ("2 of 190 translated") would only alarm; tests check Danish is complete.
 translations: $(BIN)/python
-	$(BIN)/pybabel compile --statistics -d feedback/translations
+	$(BIN)/pybabel --quiet compile -d feedback/translations
 
 # Update the catalogue after changing user-visible strings.
 messages: $(BIN)/python
@@ -41,17 +43,32 @@ db: install
 demo: db
 	$(BIN)/flask --app feedback demo load
 
+# The banner waits until gunicorn answers, so the address printed works when it
+# appears; it gives up silently if gunicorn stops first (its own errors say why).
+ANSWERS = $(BIN)/python -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=10)' 'http://$(FEEDBACK_BIND)/login' 2>/dev/null
 run: demo
-	@echo
-	@echo "  Feedback is running at http://$(FEEDBACK_BIND)/"
-	@echo "  Demo logins (password: demo-feedback):"
-	@echo "    anna, bo, carla, dorte   caseworkers"
-	@echo "    lene                     team lead (Team Nord)"
-	@echo "    analytiker               analyst"
-	@echo "    admin                    administrator"
-	@echo "  Stop with Ctrl+C. Data is kept in instance/feedback.sqlite."
-	@echo
-	$(BIN)/gunicorn -c deploy/gunicorn.conf.py "feedback:create_app()"
+	@if $(ANSWERS); then \
+	  echo "Something already answers at http://$(FEEDBACK_BIND)/. Stop it, or choose another address: make run FEEDBACK_BIND=127.0.0.1:8001"; \
+	  exit 1; \
+	fi; \
+	announce() { \
+	  while kill -0 $$$$ 2>/dev/null; do \
+	    if $(ANSWERS); then \
+	      printf '%s\n' '' \
+	        '  Feedback is running at $(or $(FEEDBACK_PUBLIC_URL),http://$(FEEDBACK_BIND))/' \
+	        '  Demo logins (password: demo-feedback):' \
+	        '    anna, bo, carla, dorte   caseworkers' \
+	        '    lene                     team lead (Team Nord)' \
+	        '    analytiker               analyst' \
+	        '    admin                    administrator' \
+	        '  Stop with Ctrl+C. Data is kept in instance/feedback.sqlite.' ''; \
+	      return; \
+	    fi; \
+	    sleep 0.5; \
+	  done; \
+	}; \
+	announce & \
+	exec $(BIN)/gunicorn -c deploy/gunicorn.conf.py "feedback:create_app()"
 
 test: install-test
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from urllib.parse import parse_qsl
 
-from flask import Flask, abort, g, request, session
+from flask import Flask, g, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from feedback import assets, clock, labels, sessions
+from feedback import assets, bidi, clock, labels, sessions, wellformed
 from feedback.config import available_locales, load_config
 from feedback.extensions import babel, csrf, db, login_manager, migrate
 
@@ -36,6 +35,9 @@ def create_app(config: dict | None = None) -> Flask:
         # Behind nginx: the client's address (for throttling and the audit log)
         # and scheme come from the proxy's X-Forwarded-* headers.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    # NUL bytes and invalid UTF-8 are judged before Flask or any extension reads a byte.
+    app.wsgi_app = wellformed.InputGuard(app.wsgi_app,
+                                         lambda: app.config.get("MAX_CONTENT_LENGTH"))
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -56,6 +58,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
     app.jinja_env.globals["get_locale"] = get_locale
     labels.register(app)
+    bidi.register(app)
     sessions.register(app)
     assets.init_app(app)
     with app.app_context():
@@ -100,7 +103,8 @@ def select_locale() -> str:
         chosen = getattr(g, "respondent_locale", None)
     else:
         chosen = session.get("locale")
-        if chosen is None and current_user and current_user.is_authenticated:
+        if (chosen is None and not g.get("plain_page")
+                and current_user and current_user.is_authenticated):
             chosen = current_user.locale
     if chosen in locales:
         return chosen
@@ -147,24 +151,14 @@ CSP = (
 
 
 def register_hooks(app: Flask) -> None:
-    """Request hooks: malformed input refused, security headers on every answer."""
+    """Request hooks: malformed input refused first, security headers on every answer."""
     @app.before_request
     def request_id():
         g.request_id = uuid.uuid4().hex
 
-    @app.before_request
-    def refuse_malformed_input():
-        """NUL bytes and invalid UTF-8 are refused with 400, the same on both databases.
-
-        Werkzeug would quietly replace invalid bytes, and PostgreSQL refuses
-        NUL in text columns with an error; neither may reach a form.
-        """
-        if not _clean_urlencoded(request.query_string):
-            abort(400)
-        if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
-            # Cached, so the form parser reads the same bytes afterwards.
-            if not _clean_urlencoded(request.get_data(cache=True)):
-                abort(400)
+    # First of all hooks, before CSRFProtect's: a request the input guard marked
+    # (NUL bytes, invalid UTF-8) is answered 400, the same on both databases.
+    app.before_request_funcs.setdefault(None, []).insert(0, wellformed.refuse_marked)
 
     @app.after_request
     def security_headers(response):
@@ -177,15 +171,6 @@ def register_hooks(app: Flask) -> None:
             # Case data and questionnaires must not linger in shared caches.
             response.headers.setdefault("Cache-Control", "no-store")
         return response
-
-
-def _clean_urlencoded(raw: bytes) -> bool:
-    try:
-        pairs = parse_qsl(raw.decode("ascii"), keep_blank_values=True, encoding="utf-8",
-                          errors="strict")
-    except (UnicodeDecodeError, ValueError):
-        return False
-    return not any("\x00" in key or "\x00" in value for key, value in pairs)
 
 
 def register_commands(app: Flask) -> None:

@@ -73,7 +73,16 @@ def schema_matches_code() -> list[str]:
 
 
 #: Every check `flask check` and gunicorn's start run, in order.
-CHECKS: list[Check] = [schema_matches_code]
+def instrument_packs_valid() -> list[str]:
+    """Every instrument pack loads, and none differs from the version frozen for it."""
+    if schema_matches_code():
+        return []  # the packs are compared with the database, which must fit first
+    from feedback.services.instruments import check_installation
+
+    return check_installation()
+
+
+CHECKS: list[Check] = [schema_matches_code, instrument_packs_valid]
 
 
 def run_checks(checks: list[Check] | None = None) -> list[str]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup
 
 from feedback.commands.export import export
-from feedback.instruments.loader import load_pack, load_packs, registry
+from feedback.instruments.loader import load_pack, registry, scan_packs
 from feedback.instruments.schema import PackError
+from feedback.services.instruments import check_frozen, check_installation
 
 
 def register(app: Flask) -> None:
@@ -30,23 +31,49 @@ instruments = AppGroup("instruments", help="Instrument packs.")
 @instruments.command("list", help="List the packs this installation uses.")
 def instruments_list():
     """Print the installed packs."""
-    for pack in registry().values():
+    for pack in _installed_or_exit().values():
         click.echo(f"{pack.id:16} {pack.version:8} {pack.family:20} {pack.title['en']}")
 
 
-@instruments.command("check", help="Validate a pack file or a directory of packs.")
-@click.argument("path", type=click.Path(exists=True))
+def _installed_or_exit() -> dict:
+    problems = check_installation()
+    if problems:
+        _fail(problems)
+    return registry()
+
+
+def _fail(problems: list[str]) -> None:
+    click.echo("\n".join(problems), err=True)
+    click.echo(f"{len(problems)} problem(s) with the instrument packs.", err=True)
+    sys.exit(1)
+
+
+@instruments.command(
+    "check",
+    help="Validate the installed packs (shipped and FEEDBACK_INSTRUMENTS_DIR), or the pack "
+         "file or directory PATH, and compare them with the versions frozen in the database.")
+@click.argument("path", type=click.Path(exists=True), required=False)
 def instruments_check(path):
-    """Validate pack files."""
+    """Validate pack files and compare them with the frozen versions."""
     from pathlib import Path
 
-    target = Path(path)
-    try:
-        packs = load_packs(target) if target.is_dir() else {0: load_pack(target)}
-    except PackError as error:
-        click.echo(str(error), err=True)
-        sys.exit(1)
-    click.echo(f"OK: {len(packs)} pack(s)")
+    if path is None:
+        problems, count = check_installation(), len(_scan(None))
+    elif Path(path).is_dir():
+        problems, count = check_installation(path), len(_scan(path))
+    else:
+        try:
+            pack = load_pack(Path(path))
+        except PackError as error:
+            _fail([str(error)])
+        problems, count = check_frozen([pack]), 1
+    if problems:
+        _fail(problems)
+    click.echo(f"OK: {count} pack(s)")
+
+
+def _scan(path) -> dict:
+    return scan_packs(path or current_app.config.get("FEEDBACK_INSTRUMENTS_DIR") or None)[0]
 
 
 demo = AppGroup("demo", help="Demo data.")

@@ -2,29 +2,77 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from datetime import date
+
+from flask import Flask, g, render_template, request
+from flask_babel import format_date
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
-from feedback.labels import participant_name
+from feedback.bidi import participant_text
+from feedback.extensions import db
 from feedback.services.errors import DomainError
+
+
+def _day(value) -> str:
+    return format_date(value) if isinstance(value, date) else str(value)
+
 
 MESSAGES = {
     "reference_exists": lambda **kw: _("A case with this reference already exists."),
     "team_not_allowed": lambda **kw: _("You can only create cases in your own teams."),
-    "birth_year_range": lambda **kw: _(
-        "The birth year must be within 25 years before the case opened."),
+    "birth_year_range": lambda first, last, **kw: _(
+        "The birth year must be between %(first)s and %(last)s (a child when the case opened).",
+        first=first, last=last),
+    "birth_month_range": lambda **kw: _("Choose a month from 1 to 12."),
+    "opened_range": lambda first, last, **kw: _(
+        "The opened date must be between %(first)s and %(last)s.",
+        first=_day(first), last=_day(last)),
+    "opened_after_meetings": lambda last, **kw: _(
+        "The case must have opened by %(last)s, the date of its first meeting or its closing.",
+        last=_day(last)),
+    "meeting_date_range": lambda first, last, **kw: _(
+        "The meeting date must be between %(first)s and %(last)s: within the case's life, "
+        "and at most a year ahead.", first=_day(first), last=_day(last)),
+    "meeting_outside_case": lambda **kw: _(
+        "This meeting's date lies outside the case's life or more than a year ahead, so no "
+        "links can be issued for it."),
+    "closed_range": lambda first, last, **kw: _(
+        "The closing date must be between %(first)s (the last meeting) and %(last)s (today).",
+        first=_day(first), last=_day(last)),
+    "case_closed": lambda **kw: _(
+        "The case is closed. Reopen it to plan meetings or send questionnaires."),
+    "responsible_not_in_team": lambda **kw: _(
+        "The responsible caseworker is not in that team. Transfer the case to someone in "
+        "that team first."),
+    "not_in_team": lambda **kw: _("Choose an active caseworker in the case's team."),
+    "required": lambda **kw: _("This field is required."),
+    "too_long": lambda max, **kw: _("At most %(max)s characters.", max=max),
+    "too_many_tags": lambda max, **kw: _("At most %(max)s tags.", max=max),
+    "control_characters": lambda **kw: _(
+        "Line breaks, tabs and other control characters cannot be used here."),
     "participant_not_in_case": lambda **kw: _("That person does not take part in this case."),
     "instrument_required": lambda **kw: _("Choose at least one questionnaire."),
     "instrument_twice": lambda **kw: _("A questionnaire was chosen twice."),
     "unknown_instrument": lambda **kw: _("Unknown questionnaire."),
     "handover_one": lambda **kw: _("Choose exactly one person to answer on this tablet."),
     "nothing_fits": lambda participant, **kw: _(
-        "None of the chosen questionnaires fits %(who)s.", who=participant_name(participant)),
+        "None of the chosen questionnaires fits %(who)s.", who=participant_text(participant)),
+    "already_invited": lambda participant, **kw: _(
+        "%(who)s already has these questionnaires at this meeting. Use “Show code again” "
+        "or “Continue on this tablet” below.", who=participant_text(participant)),
+    "already_answered": lambda participant, **kw: _(
+        "%(who)s has answered every questionnaire of this meeting.",
+        who=participant_text(participant)),
     "meeting_too_old": lambda **kw: _(
-        "Links for this meeting would already have expired. Create a new meeting for today."),
+        "The answering window for this meeting has passed: links would already have expired. "
+        "Create a new meeting for today."),
     "pack_changed_without_version": lambda **kw: _(
         "The questionnaire was changed without a new version number. Ask the administrator."),
+    "packs_broken": lambda **kw: _(
+        "The questionnaires are not installed correctly, so none can be sent now. "
+        "Ask the administrator."),
+    "already_voided": lambda **kw: _("This response has already been voided."),
 }
 
 
@@ -37,6 +85,12 @@ def message_for(error: DomainError) -> str:
 def render_error(error: HTTPException):
     """The error page for an HTTP error; respondents only ever see their generic page."""
     code = error.code or 500
+    if code >= 500:
+        # The request may have failed inside a database transaction (on PostgreSQL
+        # it is then aborted), or the database may be gone: roll back, and draw a
+        # page that asks the database nothing (no signed-in user, no saved language).
+        db.session.rollback()
+        g.plain_page = True
     if code == 404 and request.path.startswith("/r/"):
         # A respondent never sees staff pages, and never learns why a link failed.
         return render_template("respond/unusable.html"), 404

@@ -8,16 +8,18 @@ the respondent's session so the next person cannot answer in the child's name.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
-from flask_login import current_user
+from flask_login import current_user, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from feedback import clock
-from feedback.services import access
+from feedback.services import access, accounts
 from feedback.services.access import Action
 from feedback.services.actors import Actor
 from feedback.services.errors import Forbidden
@@ -26,6 +28,33 @@ from feedback.services.errors import Forbidden
 RESPONDENT_COOKIE = "feedback_respondent"
 #: In the staff session while the tablet is handed to a respondent.
 HANDOVER = "handover"
+#: In the staff session: the id of its row in ``staff_sessions`` (checked on every request).
+STAFF_SESSION = "sid"
+
+
+# --- where to go next -------------------------------------------------------------
+
+#: Longer targets are not ours: no page of this site has such a path.
+_TARGET_MAX = 2000
+
+
+def local_path(target: str | None, default: str) -> str:
+    """``target`` if it is a path on this site, else ``default``.
+
+    Redirect targets come from the request (``next``, ``back``): only a
+    same-origin relative path without control characters is followed, so a
+    link can neither send staff off-site nor inject headers into the redirect.
+    """
+    if not isinstance(target, str) or not target or len(target) > _TARGET_MAX:
+        return default
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    if any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") for ch in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target
 
 
 # --- the respondent ---------------------------------------------------------------
@@ -81,6 +110,36 @@ def end_respondent_session(response) -> None:
 def respondent_token_id() -> str | None:
     """The token id in this browser's respondent cookie, if any."""
     return (getattr(g, "respondent", None) or {}).get("t")
+
+
+# --- the staff session ------------------------------------------------------------
+
+def staff_user(user_id: str):
+    """Flask-Login's user loader: the user, while this browser's staff session is open."""
+    return accounts.session_user(session.get(STAFF_SESSION), user_id)
+
+
+def sign_in(user) -> None:
+    """Start a staff session for ``user`` in this browser (after checking the password).
+
+    The old session's contents are dropped first, so nothing set before
+    signing in (a hand-over lock, a language) carries over.
+    """
+    session.clear()
+    session[STAFF_SESSION] = str(accounts.start_session(user).id)
+    login_user(user)
+
+
+def sign_out(reason: str = "logout") -> None:
+    """End this browser's staff session on the server, then forget the cookie's contents.
+
+    A copy of the cookie taken earlier no longer opens anything.
+    """
+    sid = session.get(STAFF_SESSION)
+    if sid:
+        accounts.end_session(sid, reason)
+    logout_user()
+    session.clear()
 
 
 # --- who acts ---------------------------------------------------------------------

@@ -5,12 +5,14 @@ from wtforms import PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from feedback.forms import Form
+from feedback.models import User
 
 
 class LoginForm(Form):
     """Username and password."""
 
-    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=200)],
+    username = StringField(_l("Username"), validators=[DataRequired(),
+                                                       Length(max=User.USERNAME_MAX)],
                            render_kw={"autocomplete": "username", "autocapitalize": "none"})
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=500)],
                              render_kw={"autocomplete": "current-password"})

@@ -1,10 +1,8 @@
 """Signing in and out, unlocking a handed-over tablet, and the staff language choice."""
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
 from feedback import sessions
 from feedback.auth.forms import LanguageForm, LoginForm, UnlockForm
@@ -19,18 +17,9 @@ bp = Blueprint("auth", __name__)
 
 
 @login_manager.user_loader
-def load_user(session_id: str):
-    """Flask-Login's user loader (see :func:`accounts.load_session_user`)."""
-    return accounts.load_session_user(session_id)
-
-
-def local_path(target: str | None, default: str) -> str:
-    """``target`` if it is a path on this site, else ``default`` (no open redirects)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return default
-    if urlsplit(target).netloc:
-        return default
-    return target
+def load_user(user_id: str):
+    """Flask-Login's user loader: only while this browser's staff session is open."""
+    return sessions.staff_user(user_id)
 
 
 def home_for(user) -> str:
@@ -62,10 +51,9 @@ def login():
         except Throttled:
             abort(429)
         if user is not None:
-            session.clear()
-            login_user(user)
+            sessions.sign_in(user)
             session["locale"] = user.locale
-            return redirect(local_path(request.args.get("next"), home_for(user)))
+            return redirect(sessions.local_path(request.args.get("next"), home_for(user)))
         error = _("Wrong username or password.")
     status = 401 if error else 200
     return render_template("auth/login.html", form=form, error=error), status
@@ -74,9 +62,8 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    """Sign out and forget the session."""
-    logout_user()
-    session.clear()
+    """Sign out: the session ends on the server too, so a copied cookie stops working."""
+    sessions.sign_out()
     return redirect(url_for("auth.login"))
 
 
@@ -92,14 +79,13 @@ def unlock():
         result = accounts.unlock(sessions.staff_actor(), form.password.data)
         if result == UnlockResult.unlocked:
             back = sessions.end_handover()
-            response = redirect(local_path(back, url_for("cases.index")))
+            response = redirect(sessions.local_path(back, url_for("cases.index")))
             # The next person holding the tablet must not answer in the child's name.
             sessions.end_respondent_session(response)
             return response
         if result == UnlockResult.locked_out:
             # Too many tries on a handed-over tablet: end the staff session.
-            logout_user()
-            session.clear()
+            sessions.sign_out("unlock_failures")
             return redirect(url_for("auth.login"))
         error = _("Wrong password.")
     return render_template("auth/unlock.html", form=form, error=error), 401 if error else 200
@@ -114,4 +100,4 @@ def language():
     session["locale"] = form.locale.data
     if current_user.is_authenticated:
         accounts.set_locale(current_user, form.locale.data)
-    return redirect(local_path(request.form.get("back"), url_for("auth.home")))
+    return redirect(sessions.local_path(request.form.get("back"), url_for("auth.home")))

@@ -8,14 +8,15 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
+    ValidationError,
     widgets,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from feedback import clock
 from feedback.forms import Form
 from feedback.labels import MEETING_MODE_LABELS, MEETING_TYPE_LABELS, ROLE_LABELS
-from feedback.models import ParticipantRole
+from feedback.models import Case, CaseTag, Participant, ParticipantRole, ResponseVoid
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -25,18 +26,27 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
+def _tag_names(raw: str | None) -> list[str]:
+    return [t.strip() for t in (raw or "").split(",") if t.strip()]
+
+
 class CaseForm(Form):
-    """A new case: reference, team, the child's birth year, opened date, tags."""
+    """A case: reference, team, the child's birth year and month, opened date, tags.
+
+    Lengths are the columns' own (``Case.REFERENCE_MAX`` …), so the form, the
+    service and the database refuse the same; date windows are the service's
+    (:mod:`feedback.services.cases`), shown next to the field they are about.
+    """
 
     reference = StringField(
         _l("Case reference"),
         description=_l("The case number in the case system. No names or CPR numbers."),
-        validators=[DataRequired(), Length(max=100)],
+        validators=[DataRequired(), Length(max=Case.REFERENCE_MAX)],
+        render_kw={"dir": "auto"},
     )
     team = SelectField(_l("Team"), validators=[DataRequired()])
     child_birth_year = IntegerField(
-        _l("Child's birth year"),
-        validators=[InputRequired(), NumberRange(min=1990, max=2100)],
+        _l("Child's birth year"), validators=[InputRequired()],
         render_kw={"inputmode": "numeric"},
     )
     child_birth_month = SelectField(
@@ -48,12 +58,53 @@ class CaseForm(Form):
     tags = StringField(
         _l("Tags (optional)"),
         description=_l("Separate with commas, for example a programme or a legal basis."),
-        validators=[Optional(), Length(max=500)],
+        validators=[Optional(), Length(max=Case.TAGS_MAX * (CaseTag.NAME_MAX + 2))],
+        render_kw={"dir": "auto"},
     )
 
-    def tag_list(self) -> list[str]:
-        """The tags typed, split on commas."""
-        return [t.strip()[:100] for t in (self.tags.data or "").split(",") if t.strip()]
+    def validate_tags(self, field) -> None:
+        """Each tag within the column's length, and not too many of them."""
+        names = _tag_names(field.data)
+        if len(names) > Case.TAGS_MAX:
+            raise ValidationError(_l("At most %(max)s tags.", max=Case.TAGS_MAX))
+        if any(len(n) > CaseTag.NAME_MAX for n in names):
+            raise ValidationError(_l("A tag can be at most %(max)s characters long.",
+                                     max=CaseTag.NAME_MAX))
+
+    def case_data(self) -> dict:
+        """The typed values, as the case services take them."""
+        month = self.child_birth_month.data
+        return {"reference": self.reference.data,
+                "child_birth_year": self.child_birth_year.data,
+                "child_birth_month": int(month) if month else None,
+                "opened_on": self.opened_on.data, "tags": _tag_names(self.tags.data)}
+
+
+class TransferForm(Form):
+    """Who takes over the case."""
+
+    responsible = SelectField(_l("New responsible caseworker"), validators=[DataRequired()])
+
+
+class CloseForm(Form):
+    """The date the case closed."""
+
+    closed_on = DateField(_l("Closed on"), default=clock.today, validators=[InputRequired()])
+
+
+class ReopenForm(Form):
+    """Reopening a closed case: nothing to fill in but the CSRF token."""
+
+
+class VoidForm(Form):
+    """Why a response is voided."""
+
+    reason = StringField(
+        _l("Reason"),
+        description=_l("For example: the mother answered the child's questionnaire."),
+        validators=[DataRequired(), Length(max=ResponseVoid.REASON_MAX)],
+        render_kw={"dir": "auto"},
+    )
 
 
 class ParticipantForm(Form):
@@ -64,7 +115,8 @@ class ParticipantForm(Form):
         if r != ParticipantRole.child])
     label = StringField(
         _l("First name or initials (optional)"),
-        validators=[Optional(), Length(max=40)],
+        validators=[Optional(), Length(max=Participant.LABEL_MAX)],
+        render_kw={"dir": "auto"},
     )
 
 

@@ -8,11 +8,21 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_babel import gettext as _
 from wtforms import SelectChoice
 
-from feedback import labels, sessions
+from feedback import bidi, clock, labels, sessions
 from feedback.cases import charts, qr
-from feedback.cases.forms import CaseForm, InviteForm, MeetingForm, ParticipantForm
+from feedback.cases.forms import (
+    CaseForm,
+    CloseForm,
+    InviteForm,
+    MeetingForm,
+    ParticipantForm,
+    ReopenForm,
+    TransferForm,
+    VoidForm,
+)
 from feedback.errors import message_for
-from feedback.services import cases, instruments, invitations, trajectories
+from feedback.models import ResponseVoid
+from feedback.services import access, cases, instruments, invitations, responses, trajectories
 from feedback.services.access import Action
 from feedback.services.errors import Invalid, NotFound
 
@@ -45,23 +55,38 @@ def new():
     """Open a new case."""
     actor = sessions.staff_actor()
     form = CaseForm()
-    form.team.choices = [SelectChoice(str(t.id), t.name) for t in cases.teams_for(actor)]
+    form.team.choices = _team_choices(actor)
+    _date_bounds(form.opened_on, cases.opened_window(clock.today()))
     if form.validate_on_submit():
         try:
-            case = cases.create_case(
-                actor, reference=form.reference.data, team_id=_uuid(form.team.data),
-                child_birth_year=form.child_birth_year.data, opened_on=form.opened_on.data,
-                child_birth_month=int(form.child_birth_month.data)
-                if form.child_birth_month.data else None,
-                tags=form.tag_list(),
-            )
+            case = cases.create_case(actor, team_id=_uuid(form.team.data), **form.case_data())
         except Invalid as error:
-            getattr(form, error.details.get("field", "reference")).errors.append(
-                message_for(error))
+            _attach(form, error, "reference")
         else:
             return redirect(url_for("cases.show", case_id=case.id))
     status = 422 if form.errors else 200
     return render_template("cases/new.html", form=form), status
+
+
+def _team_choices(actor, case=None) -> list[SelectChoice]:
+    teams = {t.id: t for t in cases.teams_for(actor)}
+    if case is not None:
+        teams.setdefault(case.team_id, case.team)
+    return [SelectChoice(str(t.id), t.name) for t in sorted(teams.values(), key=lambda t: t.name)]
+
+
+def _date_bounds(field, window) -> None:
+    """Let the browser's date picker offer only the dates the service accepts."""
+    first, last = window
+    field.render_kw = {**(field.render_kw or {}), "min": first.isoformat(),
+                       "max": last.isoformat()}
+
+
+def _attach(form, error: Invalid, default: str) -> None:
+    """Show a service's refusal next to the field it is about."""
+    name = error.details.get("field", default)
+    field = getattr(form, name, None) or getattr(form, default)
+    field.errors = [*field.errors, message_for(error)]
 
 
 def _uuid(value: str):
@@ -71,12 +96,22 @@ def _uuid(value: str):
         return None
 
 
+def _may(actor, case) -> dict[str, bool]:
+    return {name: access.may(actor, action, case) for name, action in (
+        ("edit", Action.edit_case), ("transfer", Action.transfer_case),
+        ("close", Action.close_case), ("void", Action.void_response),
+        ("hand_over", Action.hand_over))}
+
+
 def _case_page(case, participant_form=None, meeting_form=None, status=200):
     data = trajectories.for_case(case, families=("outcome",))
+    meeting_form = meeting_form or MeetingForm(formdata=None)
+    _date_bounds(meeting_form.held_on, cases.meeting_window(case, clock.today()))
     return render_template(
         "cases/show.html", case=case, graph=charts.family_graph(data, "outcome"),
         participant_form=participant_form or ParticipantForm(formdata=None),
-        meeting_form=meeting_form or MeetingForm(formdata=None),
+        meeting_form=meeting_form, may=_may(sessions.staff_actor(), case),
+        voided=responses.voided_responses(case), reopen_form=ReopenForm(),
     ), status
 
 
@@ -86,15 +121,112 @@ def show(case_id):
     return _case_page(_case_or_404(case_id))
 
 
+def _edit_page(case, form=None, transfer_form=None, close_form=None, status=200):
+    actor = sessions.staff_actor()
+    if form is None:
+        form = CaseForm(formdata=None, data={
+            "reference": case.reference, "team": str(case.team_id),
+            "child_birth_year": case.child_birth_year,
+            "child_birth_month": str(case.child_birth_month or ""),
+            "opened_on": case.opened_on, "tags": ", ".join(t.name for t in case.tags)})
+    form.team.choices = _team_choices(actor, case)
+    _date_bounds(form.opened_on, cases.opened_window(clock.today()))
+    transfer_form = transfer_form or TransferForm(formdata=None,
+                                                  responsible=str(case.responsible_id))
+    transfer_form.responsible.choices = [
+        SelectChoice(str(u.id), u.display_name) for u in cases.transfer_candidates(case)]
+    close_form = close_form or CloseForm(formdata=None)
+    _date_bounds(close_form.closed_on, cases.close_window(case, clock.today()))
+    return render_template("cases/edit.html", case=case, form=form,
+                           transfer_form=transfer_form, close_form=close_form,
+                           reopen_form=ReopenForm(), may=_may(actor, case)), status
+
+
+@bp.route("/cases/<case_id>/edit", methods=["GET", "POST"])
+def edit(case_id):
+    """Correct what was typed about a case."""
+    case = _case_or_404(case_id)
+    actor = sessions.staff_actor()
+    if request.method == "GET":
+        return _edit_page(case)
+    form = CaseForm()
+    form.team.choices = _team_choices(actor, case)
+    if form.validate():
+        try:
+            cases.update_case(actor, case, team_id=_uuid(form.team.data), **form.case_data())
+        except Invalid as error:
+            _attach(form, error, "reference")
+        except NotFound:
+            abort(404)
+        else:
+            return redirect(url_for("cases.show", case_id=case.id))
+    return _edit_page(case, form=form, status=422)
+
+
+@bp.route("/cases/<case_id>/transfer", methods=["POST"])
+def transfer(case_id):
+    """Make another caseworker of the team responsible for the case."""
+    case = _case_or_404(case_id)
+    form = TransferForm()
+    form.responsible.choices = [SelectChoice(str(u.id), u.display_name)
+                                for u in cases.transfer_candidates(case)]
+    if form.validate():
+        try:
+            cases.transfer_case(sessions.staff_actor(), case, form.responsible.data)
+        except Invalid as error:
+            _attach(form, error, "responsible")
+        except NotFound:
+            abort(404)
+        else:
+            # The case may now be out of the caseworker's own list: go to the list.
+            return redirect(url_for("cases.index"))
+    return _edit_page(case, transfer_form=form, status=422)
+
+
+@bp.route("/cases/<case_id>/close", methods=["POST"])
+def close(case_id):
+    """Close the case on a date."""
+    case = _case_or_404(case_id)
+    form = CloseForm()
+    if form.validate():
+        try:
+            cases.close_case(sessions.staff_actor(), case, form.closed_on.data)
+        except Invalid as error:
+            _attach(form, error, "closed_on")
+        except NotFound:
+            abort(404)
+        else:
+            return redirect(url_for("cases.show", case_id=case.id))
+    return _edit_page(case, close_form=form, status=422)
+
+
+@bp.route("/cases/<case_id>/reopen", methods=["POST"])
+def reopen(case_id):
+    """Reopen a closed case."""
+    case = _case_or_404(case_id)
+    if not ReopenForm().validate():
+        abort(400)
+    try:
+        cases.reopen_case(sessions.staff_actor(), case)
+    except NotFound:
+        abort(404)
+    return redirect(url_for("cases.show", case_id=case.id))
+
+
 @bp.route("/cases/<case_id>/participants", methods=["POST"])
 def add_participant(case_id):
     """Add a participant to the case."""
     case = _case_or_404(case_id)
     form = ParticipantForm()
-    if not form.validate_on_submit():
-        return _case_page(case, participant_form=form, status=422)
-    cases.add_participant(sessions.staff_actor(), case, form.role.data, form.label.data)
-    return redirect(url_for("cases.show", case_id=case.id, _anchor="participants"))
+    if form.validate_on_submit():
+        try:
+            cases.add_participant(sessions.staff_actor(), case, form.role.data,
+                                  form.label.data)
+        except Invalid as error:
+            _attach(form, error, "label")
+        else:
+            return redirect(url_for("cases.show", case_id=case.id, _anchor="participants"))
+    return _case_page(case, participant_form=form, status=422)
 
 
 @bp.route("/cases/<case_id>/meetings", methods=["POST"])
@@ -102,17 +234,22 @@ def add_meeting(case_id):
     """Create a meeting and go to its page."""
     case = _case_or_404(case_id)
     form = MeetingForm()
-    if not form.validate_on_submit():
-        return _case_page(case, meeting_form=form, status=422)
-    meeting = cases.create_meeting(sessions.staff_actor(), case, held_on=form.held_on.data,
-                                   type=form.type.data, mode=form.mode.data)
-    return redirect(url_for("cases.meeting", meeting_id=meeting.id))
+    if form.validate_on_submit():
+        try:
+            meeting = cases.create_meeting(sessions.staff_actor(), case,
+                                           held_on=form.held_on.data, type=form.type.data,
+                                           mode=form.mode.data)
+        except Invalid as error:
+            _attach(form, error, "held_on")
+        else:
+            return redirect(url_for("cases.meeting", meeting_id=meeting.id))
+    return _case_page(case, meeting_form=form, status=422)
 
 
 def _invite_form(meeting, formdata=True) -> InviteForm:
     form = InviteForm() if formdata else InviteForm(formdata=None)
     form.participants.choices = [
-        SelectChoice(str(p.id), labels.participant_name(p)) for p in meeting.case.participants
+        SelectChoice(str(p.id), bidi.participant_html(p)) for p in meeting.case.participants
     ]
     form.instruments.choices = [SelectChoice(f, labels.FAMILY_LABELS[f])
                                 for f in instruments.families()]
@@ -123,25 +260,40 @@ def _invite_form(meeting, formdata=True) -> InviteForm:
     return form
 
 
-def _meeting_page(meeting, form, status=200, links=()):
+def _meeting_page(meeting, form=None, status=200, links=(), void_errors=None):
+    """The meeting page; without an invitation form when no links can be issued, saying why."""
+    refusal = invitations.refusal(meeting)
+    notice = None
+    if refusal is None and form is None:
+        try:
+            form = _invite_form(meeting, formdata=False)
+        except Invalid as error:  # the instrument packs are broken
+            refusal, notice = error.code, message_for(error)
+    if refusal is not None and notice is None:
+        notice = message_for(Invalid(refusal))
     return render_template(
-        "cases/meeting.html", meeting=meeting, case=meeting.case, form=form,
+        "cases/meeting.html", meeting=meeting, case=meeting.case,
+        form=form if refusal is None else None, notice=notice,
         invitations=invitations.meeting_invitations(meeting), links=links,
+        may=_may(sessions.staff_actor(), meeting.case), void_errors=void_errors or {},
+        responses=responses.meeting_responses(meeting), void_reason_max=ResponseVoid.REASON_MAX,
     ), status
 
 
 @bp.route("/meetings/<meeting_id>")
 def meeting(meeting_id):
     """The meeting page: invite respondents, see who has answered."""
-    meeting = _meeting_or_404(meeting_id)
-    return _meeting_page(meeting, _invite_form(meeting, formdata=False))
+    return _meeting_page(_meeting_or_404(meeting_id))
 
 
 @bp.route("/meetings/<meeting_id>/invitations", methods=["POST"])
 def invite(meeting_id):
     """Issue links (or hand the tablet over) for the chosen people."""
     meeting = _meeting_or_404(meeting_id)
-    form = _invite_form(meeting)
+    try:
+        form = _invite_form(meeting)
+    except Invalid:
+        return _meeting_page(meeting, status=422)
     if not form.validate_on_submit():
         return _meeting_page(meeting, form, status=422)
     actor = sessions.staff_actor()
@@ -161,8 +313,7 @@ def invite(meeting_id):
         return _hand_over(meeting, token)
     # The tokens exist in clear only now: the codes are shown in this response
     # and never again; "show again" issues a new token (decision 2).
-    return _meeting_page(meeting, _invite_form(meeting, formdata=False),
-                         links=[_link(i) for i in issued])
+    return _meeting_page(meeting, links=[_link(i) for i in issued])
 
 
 def _hand_over(meeting, token):
@@ -173,27 +324,66 @@ def _hand_over(meeting, token):
     return response
 
 
+def _invitation_or_404(invitation_id):
+    try:
+        return invitations.get_invitation(sessions.staff_actor(), invitation_id)
+    except NotFound:
+        abort(404)
+
+
 @bp.route("/invitations/<invitation_id>/reissue", methods=["POST"])
 def reissue(invitation_id):
     """Show the code again (CSRFProtect has already checked the form's token)."""
-    actor = sessions.staff_actor()
+    invitation = _invitation_or_404(invitation_id)
+    if invitation.complete or invitations.refusal(invitation.meeting):
+        # Everything was answered, or no link would work: nothing to show again.
+        return redirect(url_for("cases.meeting", meeting_id=invitation.meeting_id))
+    issued = invitations.reissue(sessions.staff_actor(), invitation)
+    return _meeting_page(invitation.meeting, links=[_link(issued)])
+
+
+@bp.route("/invitations/<invitation_id>/handover", methods=["POST"])
+def continue_here(invitation_id):
+    """Continue a person's unanswered questionnaires on this tablet, with their invitation."""
+    invitation = _invitation_or_404(invitation_id)
     try:
-        invitation = invitations.get_invitation(actor, invitation_id)
+        token = invitations.continue_here(sessions.staff_actor(), invitation)
     except NotFound:
         abort(404)
-    if invitation.complete:
-        # Everything was answered: there is nothing left for a new code to open.
+    except Invalid:
         return redirect(url_for("cases.meeting", meeting_id=invitation.meeting_id))
-    issued = invitations.reissue(actor, invitation)
-    return _meeting_page(invitation.meeting, _invite_form(invitation.meeting, formdata=False),
-                         links=[_link(issued)])
+    return _hand_over(invitation.meeting, token)
+
+
+@bp.route("/responses/<response_id>/void", methods=["POST"])
+def void(response_id):
+    """Void a response given by the wrong person, with a reason."""
+    actor = sessions.staff_actor()
+    try:
+        response = responses.get_response(actor, response_id)
+    except NotFound:
+        abort(404)
+    form = VoidForm()
+    if form.validate():
+        try:
+            responses.void(actor, response, form.reason.data)
+        except Invalid as error:
+            form.reason.errors = [*form.reason.errors, message_for(error)]
+        except NotFound:
+            abort(404)
+        else:
+            return redirect(url_for("cases.meeting", meeting_id=response.meeting_id))
+    return _meeting_page(response.meeting, status=422,
+                         void_errors={response.id: form.reason.errors})
 
 
 def _link(issued) -> dict:
     base = current_app.config["FEEDBACK_PUBLIC_URL"] or request.host_url.rstrip("/")
     url = base + url_for("respond.open_link", token=issued.token)
-    who = labels.participant_name(issued.invitation.participant)
-    return {"invitation": issued.invitation, "url": url, "who": who,
+    participant = issued.invitation.participant
+    return {"invitation": issued.invitation, "url": url,
+            "who": bidi.participant_html(participant),
             "code": invitations.format_code(issued.code),
             "code_url": base + url_for("respond.enter_code"),
-            "svg": qr.svg(url, label=_("QR code for %(who)s", who=who))}
+            "svg": qr.svg(url, label=_("QR code for %(who)s",
+                                       who=bidi.participant_text(participant)))}

@@ -24,23 +24,45 @@ def load_pack(path: Path) -> Instrument:
     return validate_pack(data, str(path))
 
 
+def scan_packs(extra_dir: str | Path | None = None) -> tuple[dict[str, Instrument],
+                                                              list[PackError]]:
+    """Every pack that loads, by id, and every problem found, without stopping at the first.
+
+    Shipped packs first; a pack in ``extra_dir`` with the same id overrides.
+    """
+    packs: dict[str, Instrument] = {}
+    problems: list[PackError] = []
+    dirs = [SHIPPED] + ([Path(extra_dir)] if extra_dir else [])
+    for directory in dirs:
+        if not directory.is_dir():
+            problems.append(PackError(str(directory), ["instrument directory does not exist"]))
+            continue
+        seen: dict[str, Path] = {}
+        for path in sorted(directory.glob("*.toml")):
+            try:
+                pack = load_pack(path)
+            except PackError as error:
+                problems.append(error)
+                continue
+            if pack.id in seen:
+                problems.append(PackError(
+                    str(path), [f"id {pack.id!r} is also used by {seen[pack.id]}"]))
+                continue
+            seen[pack.id] = path
+            packs[pack.id] = pack
+    return packs, problems
+
+
 def load_packs(extra_dir: str | Path | None = None) -> dict[str, Instrument]:
     """All packs by id: shipped first; a pack in ``extra_dir`` with the same id overrides.
 
     An organisation loads its licensed wording this way without touching code.
+    Raises the first :class:`PackError` if any pack is broken: a half-loaded
+    set of packs is never used.
     """
-    packs: dict[str, Instrument] = {}
-    dirs = [SHIPPED] + ([Path(extra_dir)] if extra_dir else [])
-    for directory in dirs:
-        if not directory.is_dir():
-            raise PackError(str(directory), ["instrument directory does not exist"])
-        seen: dict[str, Path] = {}
-        for path in sorted(directory.glob("*.toml")):
-            pack = load_pack(path)
-            if pack.id in seen:
-                raise PackError(str(path), [f"id {pack.id!r} is also used by {seen[pack.id]}"])
-            seen[pack.id] = path
-            packs[pack.id] = pack
+    packs, problems = scan_packs(extra_dir)
+    if problems:
+        raise problems[0]
     return packs
 
 

@@ -20,8 +20,9 @@ RESPONDENTS = ("child", "mother", "father", "other_carer", "network", "professio
 DIRECTIONS = ("higher_is_better", "lower_is_better")
 SCORINGS = ("sum", "mean", "none")
 MISSING_CODES = ("skipped", "dont_know")
-_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
-_VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+-]{0,31}$")
+# Always used with fullmatch: "$" would let a trailing newline through ("ors\n").
+_KEY = re.compile(r"[a-z][a-z0-9_-]{0,63}")
+_VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+-]{0,31}")
 
 
 class PackError(ValueError):
@@ -302,13 +303,13 @@ def validate_pack(data: dict, source: str) -> Instrument:
     """Turn a pack's raw data into an :class:`Instrument`, or raise :class:`PackError`."""
     c = _Checker()
     pack_id = c.get(data, "id", "", str)
-    if pack_id is not None and not _KEY.match(pack_id):
+    if pack_id is not None and not _KEY.fullmatch(pack_id):
         c.fail("id", "use lower-case letters, digits, '-' or '_' (max 64)")
     version = c.get(data, "version", "", str)
-    if version is not None and not _VERSION.match(version):
+    if version is not None and not _VERSION.fullmatch(version):
         c.fail("version", "must be a short version such as 1.0")
     family = c.get(data, "family", "", str)
-    if family is not None and not _KEY.match(family):
+    if family is not None and not _KEY.fullmatch(family):
         c.fail("family", f"must be one of {', '.join(FAMILIES)} or a custom lower-case name")
     title = c.texts(data, "title", "")
     intro = c.texts(data, "intro", "")
@@ -341,7 +342,7 @@ def validate_pack(data: dict, source: str) -> Instrument:
             continue
         key = c.get(raw, "key", where, str)
         if key is not None:
-            if not _KEY.match(key):
+            if not _KEY.fullmatch(key):
                 c.fail(f"{where}.key", "use lower-case letters, digits, '-' or '_'")
             if key in seen:
                 c.fail(f"{where}.key", f"{key!r} is used twice")
@@ -374,7 +375,9 @@ def validate_pack(data: dict, source: str) -> Instrument:
         where = f"themes[{n}]"
         key = c.get(raw, "key", where, str)
         label = c.texts(raw, "label", where)
-        if key:
+        if key is not None and not _KEY.fullmatch(key):
+            c.fail(f"{where}.key", "use lower-case letters, digits, '-' or '_'")
+        elif key:
             themes.append(Theme(key=key, label=label))
     theme_keys = {t.key for t in themes}
     for n, item in enumerate(items):

@@ -19,12 +19,13 @@ from feedback.models.invitations import (
     TokenKind,
 )
 from feedback.models.org import Organisation, Role, Team, TeamMembership, User
-from feedback.models.responses import Answer, Response
+from feedback.models.responses import Answer, Response, ResponseVoid
+from feedback.models.sessions import StaffSession
 from feedback.models.throttle import ThrottleCount
 
 __all__ = [
     "Answer", "AuditEvent", "Case", "CaseTag", "InstrumentVersion", "Invitation",
     "InvitationItem", "InvitationToken", "Meeting", "MeetingMode", "MeetingType",
-    "Organisation", "Participant", "ParticipantRole", "Response", "Role", "Subject",
-    "Team", "TeamMembership", "ThrottleCount", "TokenKind", "User",
+    "Organisation", "Participant", "ParticipantRole", "Response", "ResponseVoid", "Role",
+    "StaffSession", "Subject", "Team", "TeamMembership", "ThrottleCount", "TokenKind", "User",
 ]

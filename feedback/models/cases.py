@@ -64,11 +64,15 @@ class Case(db.Model):
         Index("ix_cases_team_id", "team_id"),
         Index("ix_cases_responsible_id", "responsible_id"),
     )
+    #: The longest case reference, in characters: the form, the service and the column agree.
+    REFERENCE_MAX = 100
+    #: At most this many tags on one case.
+    TAGS_MAX = 20
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"))
     #: The id in the municipality's case system; free text, unique per organisation.
-    reference: Mapped[str] = mapped_column(String(100))
+    reference: Mapped[str] = mapped_column(String(REFERENCE_MAX))
     team_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teams.id"))
     #: The caseworker responsible now; cases move, their history stays.
     responsible_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
@@ -108,21 +112,25 @@ class CaseTag(db.Model):
     """A free label on a case, such as a programme, trial or legal basis."""
 
     __tablename__ = "case_tags"
+    #: The longest tag, in characters.
+    NAME_MAX = 100
 
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), primary_key=True)
-    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME_MAX), primary_key=True)
 
 
 class Participant(db.Model):
     """Somebody who may answer in a case: identified by role, not by name."""
 
     __tablename__ = "participants"
+    #: The longest first name or initials, in characters.
+    LABEL_MAX = 40
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
     role: Mapped[ParticipantRole] = mapped_column(_enum(ParticipantRole))
     #: Optional first name or initials, so the caseworker can tell two people apart.
-    label: Mapped[str | None] = mapped_column(String(40))
+    label: Mapped[str | None] = mapped_column(String(LABEL_MAX))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     case: Mapped[Case] = relationship(back_populates="participants")

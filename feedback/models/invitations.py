@@ -29,13 +29,20 @@ class Invitation(db.Model):
     """One respondent at one meeting, with an ordered bundle of questionnaires.
 
     Response rates count invitations, not tokens: showing the QR code again
-    issues a new token for the same invitation.
+    issues a new token for the same invitation, and a questionnaire added for
+    somebody already invited is appended to their bundle.
     """
 
     __tablename__ = "invitations"
+    __table_args__ = (
+        # One invitation per person per meeting (decision 44): adding a
+        # questionnaire extends it, so response rates never count anyone twice.
+        Index("uq_invitations_meeting_id_participant_id", "meeting_id", "participant_id",
+              unique=True),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    meeting_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("meetings.id"), index=True)
+    meeting_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("meetings.id"))
     participant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("participants.id"))
     subject: Mapped[Subject] = mapped_column(subject_enum)
     created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))

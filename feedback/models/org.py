@@ -27,10 +27,11 @@ class Organisation(db.Model):
     """The municipality (or supplier) running the service."""
 
     __tablename__ = "organisations"
+    NAME_MAX = 200
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     #: Shown in the page header; not personal data.
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(NAME_MAX), unique=True)
 
     teams: Mapped[list[Team]] = relationship(back_populates="organisation")
 
@@ -40,10 +41,12 @@ class Team(db.Model):
 
     __tablename__ = "teams"
     __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+    #: The longest team name, in characters: the form, the service and the column agree.
+    NAME_MAX = 200
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"))
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
 
     organisation: Mapped[Organisation] = relationship(back_populates="teams")
     members: Mapped[list[TeamMembership]] = relationship(back_populates="team")
@@ -53,22 +56,23 @@ class User(UserMixin, db.Model):
     """A staff member."""
 
     __tablename__ = "users"
+    #: The longest user name and display name, in characters.
+    USERNAME_MAX = 200
+    DISPLAY_NAME_MAX = 200
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"))
     #: Login name, stored lower-case.
-    username: Mapped[str] = mapped_column(String(200), unique=True)
-    display_name: Mapped[str] = mapped_column(String(200))
+    username: Mapped[str] = mapped_column(String(USERNAME_MAX), unique=True)
+    display_name: Mapped[str] = mapped_column(String(DISPLAY_NAME_MAX))
     #: argon2 hash; never the password.
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(
         Enum(Role, native_enum=False, length=20, create_constraint=True, name="role"))
-    #: A deactivated user's session stops working on the next request.
+    #: Deactivating a user ends their staff sessions (see :class:`StaffSession`).
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     #: The staff member's chosen interface language; respondents choose their own.
     locale: Mapped[str] = mapped_column(String(10), default="da")
-    #: Bumped on password change or deactivation; old sessions no longer match.
-    session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     organisation: Mapped[Organisation] = relationship()
@@ -80,8 +84,8 @@ class User(UserMixin, db.Model):
         return self.active
 
     def get_id(self) -> str:  # Flask-Login
-        """Flask-Login: the session's user id, bound to the session version."""
-        return f"{self.id}:{self.session_version}"
+        """Flask-Login: the user's id; the staff session row decides whether it still counts."""
+        return str(self.id)
 
     @property
     def team_ids(self) -> list[uuid.UUID]:

@@ -12,6 +12,7 @@ from feedback.extensions import db
 from feedback.models.cases import Meeting, Participant
 from feedback.models.instruments import InstrumentVersion
 from feedback.models.invitations import Invitation, Subject, subject_enum
+from feedback.models.org import User
 from feedback.models.types import UTCDateTime, new_id, utcnow
 
 
@@ -59,6 +60,34 @@ class Response(db.Model):
     answers: Mapped[list[Answer]] = relationship(
         back_populates="response", order_by="Answer.position", cascade="all, delete-orphan"
     )
+    void: Mapped[ResponseVoid | None] = relationship(back_populates="response")
+
+    @property
+    def voided(self) -> bool:
+        """Whether the response was voided (kept, but left out of graphs and exports)."""
+        return self.void is not None
+
+
+class ResponseVoid(db.Model):
+    """A response given by the wrong person, voided with a reason (decision 46).
+
+    The response and its answers stay as they were, for the record and the
+    audit log; graphs, reports and exports leave out every response that has
+    a row here. Kept in a table of its own so a response row is never edited.
+    """
+
+    __tablename__ = "response_voids"
+    #: The longest reason, in characters.
+    REASON_MAX = 500
+
+    response_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("responses.id"),
+                                                   primary_key=True)
+    voided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    voided_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(String(REASON_MAX))
+
+    response: Mapped[Response] = relationship(back_populates="void")
+    voided_by: Mapped[User] = relationship()
 
 
 class Answer(db.Model):

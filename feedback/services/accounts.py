@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import enum
 import uuid
+from datetime import timedelta
 from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
+from feedback import clock
 from feedback.extensions import db
-from feedback.models import Organisation, Role, Team, TeamMembership, User
+from feedback.models import Organisation, Role, StaffSession, Team, TeamMembership, User
 from feedback.services import access, audit, throttle
 from feedback.services.access import Action
 from feedback.services.actors import Actor
@@ -98,16 +100,58 @@ def unlock(actor: Actor, password: str) -> UnlockResult:
     return UnlockResult.wrong
 
 
-def load_session_user(session_id: str) -> User | None:
-    """Flask-Login's loader: the id must match the user's current session version."""
+#: ``last_seen_at`` is written at most this often per session.
+_SEEN_EVERY = timedelta(minutes=1)
+
+
+def start_session(user: User) -> StaffSession:
+    """Open a server-side session for ``user`` after they signed in."""
+    begin_write()
+    row = StaffSession(user_id=user.id)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def session_user(session_id: str | None, user_id: str | None) -> User | None:
+    """The staff member a session cookie speaks for, or ``None`` if it no longer counts.
+
+    It counts while its session row is open, belongs to that user, is younger
+    than the staff session lifetime, and the user is active. Checked on every
+    request, so logging out or deactivating a user works at once on every host.
+    """
     try:
-        raw_id, version = session_id.split(":")
-        user = db.session.get(User, uuid.UUID(raw_id))
-    except (ValueError, TypeError):
+        row = db.session.get(StaffSession, uuid.UUID(str(session_id)))
+        owner = uuid.UUID(str(user_id))
+    except ValueError:
         return None
-    if user is None or not user.active or str(user.session_version) != version:
+    if row is None or row.ended_at is not None or row.user_id != owner:
         return None
+    now = clock.now()
+    if now - row.created_at > current_app.permanent_session_lifetime:
+        end_session(row.id, "expired")
+        return None
+    user = row.user
+    if not user.active:
+        return None
+    if now - row.last_seen_at >= _SEEN_EVERY:
+        begin_write()
+        row.last_seen_at = now
+        db.session.commit()
     return user
+
+
+def end_session(session_id, reason: str) -> None:
+    """End one staff session (logging out, too many unlock failures, expiry)."""
+    try:
+        sid = uuid.UUID(str(session_id))
+    except ValueError:
+        return
+    begin_write()
+    db.session.execute(update(StaffSession).where(
+        StaffSession.id == sid, StaffSession.ended_at.is_(None))
+        .values(ended_at=clock.now(), end_reason=reason))
+    db.session.commit()
 
 
 def get_or_create_organisation(name: str) -> Organisation:
@@ -125,7 +169,9 @@ def create_team(organisation: Organisation, name: str) -> Team:
     """A new team; names are unique within the organisation."""
     name = name.strip()
     if not name:
-        raise Invalid("team_name_required")
+        raise Invalid("team_name_required", field="name")
+    if len(name) > Team.NAME_MAX:
+        raise Invalid("too_long", field="name", max=Team.NAME_MAX)
     begin_write()
     exists = db.session.scalar(select(func.count()).select_from(Team).where(
         Team.organisation_id == organisation.id, Team.name == name))
@@ -144,8 +190,13 @@ def create_user(organisation: Organisation, username: str, password: str, displa
     """A new staff user with an argon2-hashed password; usernames are unique."""
     actor = actor or Actor.system()
     username = username.strip().lower()
-    if not username or len(password) < 10:
+    display_name = display_name.strip()
+    if not username or not display_name or len(password) < 10:
         raise Invalid("user_invalid")
+    if len(username) > User.USERNAME_MAX:
+        raise Invalid("too_long", field="username", max=User.USERNAME_MAX)
+    if len(display_name) > User.DISPLAY_NAME_MAX:
+        raise Invalid("too_long", field="display_name", max=User.DISPLAY_NAME_MAX)
     begin_write()
     if db.session.scalar(select(User.id).where(User.username == username)):
         db.session.rollback()
@@ -166,7 +217,11 @@ def set_active(user: User, active: bool, actor: Actor | None = None) -> None:
     actor = actor or Actor.system()
     begin_write()
     user.active = active
-    user.session_version += 1
+    if not active:
+        # Every browser the user is signed in on stops working at its next request.
+        db.session.execute(update(StaffSession).where(
+            StaffSession.user_id == user.id, StaffSession.ended_at.is_(None))
+            .values(ended_at=clock.now(), end_reason="deactivated"))
     audit.record(actor, "user.activate" if active else "user.deactivate", "user", user.id)
     db.session.commit()
 

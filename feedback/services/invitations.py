@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from feedback import clock
 from feedback.extensions import db
@@ -25,7 +26,7 @@ from feedback.models import (
     Subject,
     TokenKind,
 )
-from feedback.services import access, audit, throttle
+from feedback.services import access, audit, cases, throttle
 from feedback.services.access import Action
 from feedback.services.actors import Actor
 from feedback.services.errors import Invalid, LinkUnusable, NotFound, Throttled
@@ -86,9 +87,52 @@ def default_subject(participant: Participant) -> Subject:
     return Subject.self if participant.role == ParticipantRole.child else Subject.child
 
 
+def refusal(meeting: Meeting) -> str | None:
+    """Why no links can be issued for ``meeting`` now, as an error code; ``None`` if they can.
+
+    A closed case takes no questionnaires until it is reopened; a meeting whose
+    answering window has passed, or that lies outside the case's life, gets no
+    link that would be dead on arrival (decision 3).
+    """
+    case = meeting.case
+    if not case.is_open:
+        return "case_closed"
+    first, last = cases.meeting_window(case, clock.today())
+    if not first <= meeting.held_on <= last:
+        return "meeting_outside_case"
+    if not answering_open(meeting):
+        return "meeting_too_old"
+    return None
+
+
+def _require_open(meeting: Meeting) -> None:
+    reason = refusal(meeting)
+    if reason is not None:
+        raise Invalid(reason, field="participants")
+
+
+def invitation_of(meeting: Meeting, participant: Participant) -> Invitation | None:
+    """The person's invitation to the meeting, if they have one (there is at most one)."""
+    return db.session.scalar(select(Invitation).where(
+        Invitation.meeting_id == meeting.id, Invitation.participant_id == participant.id))
+
+
+def _new_packs(invitation: Invitation | None, pack_ids: list[str]) -> list[str]:
+    """The packs of ``pack_ids`` the invitation does not hold yet (in any version)."""
+    if invitation is None:
+        return list(pack_ids)
+    have = {item.instrument_version.key for item in invitation.items}
+    return [p for p in pack_ids if p not in have]
+
+
 def invite(actor: Actor, meeting: Meeting, participant: Participant, pack_ids: list[str],
-           subject: Subject | str | None = None) -> IssuedLink:
-    """Create an invitation for one respondent with an ordered bundle, and its first link."""
+           subject: Subject | str | None = None, *, _retry: bool = True) -> IssuedLink:
+    """Invite one respondent with an ordered bundle, and issue a link and code.
+
+    A person has at most one invitation per meeting (decision 44): inviting
+    somebody already invited appends the questionnaires they do not have yet
+    to their bundle, and the links they hold keep working.
+    """
     access.check(actor, Action.invite, meeting.case, "meeting", meeting.id)
     if participant.case_id != meeting.case_id:
         raise Invalid("participant_not_in_case", field="participant")
@@ -96,29 +140,44 @@ def invite(actor: Actor, meeting: Meeting, participant: Participant, pack_ids: l
         raise Invalid("instrument_required", field="instruments")
     if len(set(pack_ids)) != len(pack_ids):
         raise Invalid("instrument_twice", field="instruments")
-    if not answering_open(meeting):
-        # The link would be dead on arrival (decision 3): say so instead.
-        raise Invalid("meeting_too_old", field="participants")
+    _require_open(meeting)
     instruments = [current(p) for p in pack_ids]
     order = {"before": 0, "during": 1, "after": 2}
     # "When it is given" orders the bundle (decision 5); a stable sort keeps the chosen order.
     instruments.sort(key=lambda i: order[i.timing])
     begin_write()
-    invitation = Invitation(
-        meeting_id=meeting.id, participant_id=participant.id,
-        subject=Subject(subject) if subject else default_subject(participant),
-        created_by_id=actor.user_id, expires_at=expiry(meeting),
-    )
-    db.session.add(invitation)
-    for position, instrument in enumerate(instruments):
+    invitation = invitation_of(meeting, participant)
+    adding = [i for i in instruments if i.id in _new_packs(invitation, pack_ids)]
+    if not adding:
+        db.session.rollback()
+        raise Invalid("already_invited", field="participants", participant=participant)
+    action = "invitation.extend"
+    if invitation is None:
+        action = "invitation.create"
+        invitation = Invitation(
+            meeting_id=meeting.id, participant_id=participant.id,
+            subject=Subject(subject) if subject else default_subject(participant),
+            created_by_id=actor.user_id, expires_at=expiry(meeting),
+        )
+        db.session.add(invitation)
+    # Appended after what is there: answered questionnaires keep their places.
+    start = max((item.position for item in invitation.items), default=-1) + 1
+    for position, instrument in enumerate(adding, start):
         version = ensure_version(instrument)
         db.session.add(InvitationItem(invitation=invitation, position=position,
                                       instrument_version_id=version.id))
     token, code = _new_tokens(invitation)
-    db.session.flush()
-    audit.record(actor, "invitation.create", "invitation", invitation.id,
-                 detail=_behalf(actor, meeting))
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Somebody invited the same person at the same moment: extend theirs instead.
+        db.session.rollback()
+        if not _retry:
+            raise
+        return invite(actor, meeting, participant, pack_ids, subject, _retry=False)
+    audit.record(actor, action, "invitation", invitation.id, detail=_behalf(actor, meeting))
     db.session.commit()
+    db.session.expire(invitation, ["items"])
     return IssuedLink(invitation, token, code)
 
 
@@ -134,37 +193,71 @@ def _participants(meeting: Meeting, participant_ids: list[str]) -> list[Particip
     return chosen
 
 
-def invite_many(actor: Actor, meeting: Meeting, participant_ids: list[str],
-                choices: list[str]) -> list[IssuedLink]:
-    """Invite each chosen person with the versions of the ticked packs that fit them.
-
-    Nothing is issued unless every person gets at least one questionnaire.
-    """
-    access.check(actor, Action.invite, meeting.case, "meeting", meeting.id)
+def _bundles(meeting: Meeting, participant_ids: list[str],
+             choices: list[str]) -> list[tuple[Participant, list[str]]]:
     bundles = []
     for participant in _participants(meeting, participant_ids):
         packs = bundle_for(participant, meeting, choices)
         if not packs:
             raise Invalid("nothing_fits", field="participants", participant=participant)
         bundles.append((participant, packs))
+    return bundles
+
+
+def invite_many(actor: Actor, meeting: Meeting, participant_ids: list[str],
+                choices: list[str]) -> list[IssuedLink]:
+    """Invite each chosen person with the versions of the ticked packs that fit them.
+
+    Nothing is issued unless every person gets at least one questionnaire they
+    do not already have at this meeting.
+    """
+    access.check(actor, Action.invite, meeting.case, "meeting", meeting.id)
+    _require_open(meeting)
+    bundles = _bundles(meeting, participant_ids, choices)
+    for participant, packs in bundles:
+        if not _new_packs(invitation_of(meeting, participant), packs):
+            raise Invalid("already_invited", field="participants", participant=participant)
     return [invite(actor, meeting, participant, packs) for participant, packs in bundles]
 
 
 def hand_over(actor: Actor, meeting: Meeting, participant_ids: list[str],
               choices: list[str]) -> InvitationToken:
-    """Invite one person and open their questionnaire on the caseworker's own tablet.
+    """Open one person's questionnaires on the caseworker's own tablet.
 
-    Returns the opened token the respondent cookie will carry.
+    Someone already invited keeps their invitation: new questionnaires are
+    appended, and with nothing new their unanswered ones are opened. Returns
+    the opened token the respondent cookie will carry.
     """
     access.check(actor, Action.hand_over, meeting.case, "meeting", meeting.id)
+    _require_open(meeting)
     if len(participant_ids) != 1:
         raise Invalid("handover_one", field="participants")
-    issued = invite_many(actor, meeting, participant_ids, choices)[0]
-    row = db.session.scalar(select(InvitationToken).where(
-        InvitationToken.token_hash == hash_token(issued.token)))
+    [(participant, packs)] = _bundles(meeting, participant_ids, choices)
+    invitation = invitation_of(meeting, participant)
+    if _new_packs(invitation, packs):
+        invitation = invite(actor, meeting, participant, packs).invitation
+    return continue_here(actor, invitation)
+
+
+def continue_here(actor: Actor, invitation: Invitation) -> InvitationToken:
+    """Open an invitation's unanswered questionnaires on this tablet ("continue on this tablet").
+
+    A new link token, already opened, for the respondent cookie; the person's
+    other links keep working.
+    """
+    meeting = invitation.meeting
+    access.check(actor, Action.hand_over, meeting.case, "invitation", invitation.id)
+    _require_open(meeting)
+    if invitation.complete:
+        raise Invalid("already_answered", field="participants",
+                      participant=invitation.participant)
     begin_write()
-    row.opened_at = clock.now()
-    audit.record(actor, "handover.start", "invitation", issued.invitation.id,
+    row = InvitationToken(invitation=invitation, kind=TokenKind.link,
+                          token_hash=hash_token(secrets.token_urlsafe(16)),
+                          opened_at=clock.now())
+    db.session.add(row)
+    db.session.flush()
+    audit.record(actor, "handover.start", "invitation", invitation.id,
                  detail=_behalf(actor, meeting))
     db.session.commit()
     return row
@@ -173,6 +266,7 @@ def hand_over(actor: Actor, meeting: Meeting, participant_ids: list[str],
 def reissue(actor: Actor, invitation: Invitation) -> IssuedLink:
     """Show the QR code again: a new link and code; the earlier unopened ones are revoked."""
     access.check(actor, Action.invite, invitation.meeting.case, "invitation", invitation.id)
+    _require_open(invitation.meeting)
     begin_write()
     now = clock.now()
     db.session.execute(

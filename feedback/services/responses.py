@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from feedback import clock
 from feedback.extensions import db
 from feedback.instruments.schema import Instrument
 from feedback.instruments.scoring import ItemAnswer, total_tenths
-from feedback.models import Answer, InvitationItem, InvitationToken, Response
-from feedback.services import audit
+from feedback.models import (
+    Answer,
+    InvitationItem,
+    InvitationToken,
+    Meeting,
+    Response,
+    ResponseVoid,
+)
+from feedback.services import access, audit
+from feedback.services.access import Action
 from feedback.services.actors import Actor
 from feedback.services.errors import AlreadyAnswered, Invalid, NotFound, SubmissionConflict
 from feedback.services.instruments import definition
@@ -119,3 +129,62 @@ def _repeat(earlier: Response, token: InvitationToken, item: InvitationItem,
     if not same_place or stored != answers:
         raise SubmissionConflict()
     return Receipt(earlier.id, earlier.submitted_at, created=False)
+
+
+def get_response(actor: Actor, response_id: uuid.UUID | str) -> Response:
+    """A response in a case ``actor`` may void answers in; else :class:`NotFound`, audited."""
+    try:
+        rid = uuid.UUID(str(response_id))
+    except ValueError:
+        rid = None
+    response = db.session.get(Response, rid) if rid else None
+    if response is None or not access.may(actor, Action.void_response, response.meeting.case):
+        audit.record_now(actor, str(Action.void_response), "response",
+                         rid or str(response_id)[:64], outcome="refused",
+                         detail="not found or not permitted")
+        raise NotFound()
+    return response
+
+
+def void(actor: Actor, response: Response, reason: str) -> ResponseVoid:
+    """Void a response given by the wrong person (decision 46).
+
+    The response and its answers are kept, for the record; graphs, reports and
+    exports leave it out from now on. The reason is required and audited.
+    """
+    access.check(actor, Action.void_response, response.meeting.case, "response", response.id)
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("required", field="reason")
+    if any(unicodedata.category(ch) == "Cc" for ch in reason):
+        raise Invalid("control_characters", field="reason")
+    if len(reason) > ResponseVoid.REASON_MAX:
+        raise Invalid("too_long", field="reason", max=ResponseVoid.REASON_MAX)
+    if response.void is not None:
+        raise Invalid("already_voided", field="reason")
+    begin_write()
+    row = ResponseVoid(response_id=response.id, voided_by_id=actor.user_id, reason=reason)
+    db.session.add(row)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise Invalid("already_voided", field="reason") from None
+    audit.record(actor, "response.void", "response", response.id, detail=reason)
+    db.session.commit()
+    return row
+
+
+def voided_responses(case) -> list[Response]:
+    """The case's voided responses, latest meeting first, with who voided them and why."""
+    return list(db.session.scalars(
+        select(Response).join(ResponseVoid).join(Meeting, Meeting.id == Response.meeting_id)
+        .where(Meeting.case_id == case.id)
+        .order_by(Meeting.held_on.desc(), Response.submitted_at.desc())))
+
+
+def meeting_responses(meeting) -> dict[tuple, Response]:
+    """The meeting's responses by (invitation id, instrument version id), voids loaded."""
+    rows = db.session.scalars(select(Response).where(Response.meeting_id == meeting.id)
+                              .options(selectinload(Response.void)))
+    return {(r.invitation_id, r.instrument_version_id): r for r in rows}

@@ -16,7 +16,14 @@ from sqlalchemy import select
 from feedback.extensions import db
 from feedback.instruments import signals
 from feedback.instruments.schema import Instrument
-from feedback.models import Case, InstrumentVersion, Meeting, Participant, Response
+from feedback.models import (
+    Case,
+    InstrumentVersion,
+    Meeting,
+    Participant,
+    Response,
+    ResponseVoid,
+)
 from feedback.services.instruments import by_version_id
 
 
@@ -88,7 +95,10 @@ def for_case(case: Case, families: tuple[str, ...] | None = None) -> CaseTraject
         .join(Meeting, Meeting.id == Response.meeting_id)
         .join(Participant, Participant.id == Response.participant_id)
         .join(InstrumentVersion, InstrumentVersion.id == Response.instrument_version_id)
-        .where(Meeting.case_id == case.id, Response.total_tenths.is_not(None))
+        # Voided responses (given by the wrong person) are kept but never drawn.
+        .outerjoin(ResponseVoid, ResponseVoid.response_id == Response.id)
+        .where(Meeting.case_id == case.id, Response.total_tenths.is_not(None),
+               ResponseVoid.response_id.is_(None))
         .order_by(Meeting.held_on, Meeting.created_at, Response.submitted_at)
     )
     if families is not None:

@@ -17,6 +17,7 @@ from sqlalchemy import text
 
 from feedback.checks import code_heads, database_heads, run_checks
 from feedback.extensions import db
+from feedback.instruments.loader import SHIPPED, load_pack
 from tests.conftest import fresh_database
 from tests.deploy.conftest import app_on
 
@@ -63,9 +64,12 @@ def _first_release_data(conn) -> None:
                 active=True, locale="da", session_version=1, created_at=at)
     rows.insert("team_memberships", user_id=user, team_id=team)
     ors = rows.id()
-    definition = {"id": "ors", "version": "1.0", "items": [{"key": k} for k in ORS_ITEMS]}
-    rows.insert("instrument_versions", id=ors, key="ors", version="1.0", family="outcome",
-                digest="0" * 64, definition=json.dumps(definition), created_at=at)
+    # Frozen as the shipped pack freezes itself, so the start-up pack check is satisfied.
+    pack = load_pack(SHIPPED / "ors.toml")
+    assert [i.key for i in pack.items] == list(ORS_ITEMS)
+    rows.insert("instrument_versions", id=ors, key="ors", version=pack.version,
+                family="outcome", digest=pack.digest, definition=json.dumps(pack.to_json()),
+                created_at=at)
 
     for number, (reference, values) in enumerate([("2026-0001", (35, 70, 100, 1)),
                                                   ("2026-0002", (50, None, 80, 65))]):

@@ -16,11 +16,12 @@ from tests.conftest import TODAY
 
 
 def _answer(link, per_item: str):
-    """Answer the invitation's only questionnaire with the same value on every item."""
+    """Answer the invitation's next questionnaire with the same value on every item."""
     token = db.session.scalar(select(InvitationToken).where(
         InvitationToken.token_hash == hash_token(link.token)))
-    _item, instrument = responses.bundle_item(token, 0)
-    responses.submit(Actor.respondent(token.invitation_id), token, 0, str(uuid.uuid4()),
+    position = responses.next_position(token)
+    _item, instrument = responses.bundle_item(token, position)
+    responses.submit(Actor.respondent(token.invitation_id), token, position, str(uuid.uuid4()),
                      {i.key: ItemAnswer(int(float(per_item) * 10)) for i in instrument.items},
                      "da")
 
@@ -32,7 +33,8 @@ def test_each_respondent_has_a_line_and_the_cutoff_for_whom_it_is_about(db):
     meeting = f.meeting(w.anna, the_case)
     _answer(f.invite(w.anna, meeting, f.child_of(the_case), ["cors"]), "6")
     _answer(f.invite(w.anna, meeting, mother, ["ors"]), "5")  # about the child
-    _answer(f.invite(w.anna, meeting, mother, ["srs"]), "9")  # another family: not drawn
+    # Another family, added to the mother's invitation: not drawn.
+    _answer(f.invite(w.anna, meeting, mother, ["srs"]), "9")
     drawn = charts.family_graph(trajectories.for_case(the_case))
     by_role = {s.role: s for s in drawn.series}
     assert set(by_role) == {"child", "mother"}  # never merged, session scale left out

@@ -102,3 +102,22 @@ def test_an_organisation_pack_overrides_the_shipped_one(tmp_path):
     write(tmp_path, text, "ors-licensed.toml")
     packs = load_packs(tmp_path)
     assert packs["ors"].version == "2-licensed"
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("id", "mini\n"), ("id", "mini\nother"), ("version", "1\n"), ("family", "custom-one\n"),
+])
+def test_ids_and_versions_must_match_whole(tmp_path, field, value):
+    """A trailing newline once made "ors\\n" a pack of its own."""
+    old = {"id": 'id = "mini"', "version": 'version = "1"',
+           "family": 'family = "custom-one"'}[field]
+    escaped = value.replace("\n", "\\n")
+    path = write(tmp_path, MINIMAL.replace(old, f'{field} = "{escaped}"'))
+    with pytest.raises(PackError, match=f"{field}: "):
+        load_pack(path)
+
+
+def test_theme_keys_must_match_whole(tmp_path):
+    text = MINIMAL + '\ntheme = "t"\n[[themes]]\nkey = "t\\n"\nlabel = { da = "T", en = "T" }\n'
+    with pytest.raises(PackError, match=r"themes\[0\]\.key"):
+        load_pack(write(tmp_path, text))

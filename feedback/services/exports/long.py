@@ -21,6 +21,7 @@ from feedback.models import (
     Meeting,
     Participant,
     Response,
+    ResponseVoid,
     Team,
 )
 from feedback.services import access, audit
@@ -73,7 +74,9 @@ def long_rows_query(actor: Actor) -> Select:
         .join(Team, Team.id == Case.team_id)
         .join(InstrumentVersion, InstrumentVersion.id == Response.instrument_version_id)
         .outerjoin(Participant, Participant.id == Response.participant_id)
-        .where(access.data_filter(actor))
+        # Voided responses (given by the wrong person) are kept but never exported.
+        .outerjoin(ResponseVoid, ResponseVoid.response_id == Response.id)
+        .where(access.data_filter(actor), ResponseVoid.response_id.is_(None))
         .order_by(Response.submitted_at, Response.id, Answer.position)
     )
 
