@@ -17,13 +17,14 @@ import argparse
 import sys
 import time
 
-from bench import case_page, export, page_weight, submit
+from bench import case_page, export, import_rows, page_weight, submit
 from bench.common import BenchError, Report, machine, postgres_admin_url
 
 BENCHMARKS = {
     "submit": lambda report, engines: submit.run(report, engines),
     "case_page": lambda report, engines: case_page.run(report, ("sqlite",)),
     "export": lambda report, engines: export.run(report, engines),
+    "import_rows": lambda report, engines: import_rows.run(report, engines),
     "page_weight": lambda report, engines: page_weight.run(report),
 }
 

@@ -9,6 +9,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup
 
 from feedback.commands.export import export
+from feedback.commands.imports import import_command
 from feedback.instruments.loader import load_pack, registry, scan_packs
 from feedback.instruments.schema import PackError
 from feedback.services.instruments import check_frozen, check_installation
@@ -23,6 +24,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(users)
     app.cli.add_command(export)
+    app.cli.add_command(import_command)
 
 
 instruments = AppGroup("instruments", help="Instrument packs.")

@@ -95,4 +95,15 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "BABEL_TRANSLATION_DIRECTORIES": str(TRANSLATIONS),
         "FEEDBACK_LOGIN_THROTTLE": int(env.get("FEEDBACK_LOGIN_THROTTLE", "10")),
         "FEEDBACK_LINK_THROTTLE": int(env.get("FEEDBACK_LINK_THROTTLE", "20")),
+        #: Whether analysts may import historical answers (administrators always may).
+        "FEEDBACK_ANALYST_IMPORT": _flag(env.get("FEEDBACK_ANALYST_IMPORT"), False),
+        #: Largest import upload in bytes; uploads are spooled to disk, not held in memory.
+        "FEEDBACK_IMPORT_MAX_BYTES": int(env.get("FEEDBACK_IMPORT_MAX_BYTES",
+                                                 str(200 * 1024 * 1024))),
+        #: Where import reports are kept (default: ``imports/`` in the instance folder).
+        "FEEDBACK_IMPORT_REPORTS_DIR": env.get("FEEDBACK_IMPORT_REPORTS_DIR", ""),
+        #: Most rows (responses) an .xlsx or .sav export is built with; such files are
+        #: built whole in a temporary file, unlike the streamed CSV files.
+        "FEEDBACK_EXPORT_FILE_MAX_ROWS": int(env.get("FEEDBACK_EXPORT_FILE_MAX_ROWS",
+                                                     "500000")),
     }

@@ -7,6 +7,7 @@ from datetime import date
 from flask import Flask, g, render_template, request
 from flask_babel import format_date
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from feedback.bidi import participant_text
@@ -73,6 +74,48 @@ MESSAGES = {
         "The questionnaires are not installed correctly, so none can be sent now. "
         "Ask the administrator."),
     "already_voided": lambda **kw: _("This response has already been voided."),
+    # Exports and imports (the reports pages and the command line).
+    "filter_unknown": lambda field, value, **kw: _(
+        "%(value)s is not a value you can filter %(field)s on.", value=value,
+        field=FILTER_LABELS.get(field, field)),
+    "filter_date": lambda field, value, **kw: _(
+        "%(field)s must be a date written as YYYY-MM-DD, not %(value)s.",
+        field=FILTER_LABELS.get(field, field), value=value),
+    "filter_period": lambda field, **kw: _(
+        "The period ends before it starts (%(field)s).", field=FILTER_LABELS.get(field, field)),
+    "unknown_dialect": lambda value="", **kw: _("Unknown CSV dialect: %(value)s.", value=value),
+    "unknown_export": lambda value="", **kw: _("Unknown kind of export: %(value)s.",
+                                               value=value),
+    "export_too_many_rows_excel": lambda rows, limit, **kw: _(
+        "%(rows)s rows is more than Excel's %(limit)s rows per sheet. Narrow the filters or "
+        "choose CSV.", rows=rows, limit=limit),
+    "export_too_many_rows": lambda rows, limit, **kw: _(
+        "%(rows)s rows is more than the %(limit)s rows this file type is built with. Narrow "
+        "the filters or choose CSV.", rows=rows, limit=limit),
+    "import_source": lambda **kw: _(
+        "The source must be 1–30 letters, digits, '.', '-' or '_', starting with a letter or "
+        "digit."),
+    "import_mode": lambda **kw: _("Choose what to do if some rows are rejected."),
+    "import_has_dependents": lambda **kw: _(
+        "The import cannot be rolled back: meetings, invitations or answers made after it "
+        "refer to its cases."),
+    "import_not_completed": lambda **kw: _("Only a completed import can be rolled back."),
+    "import_failed": lambda **kw: _(
+        "Writing the import failed; everything it had written was deleted again. Try again."),
+}
+
+#: Filter names as people see them, for the messages above.
+FILTER_LABELS = {
+    "meeting_from": _l("Meetings from"),
+    "meeting_to": _l("Meetings to"),
+    "opened_from": _l("Cases opened from"),
+    "opened_to": _l("Cases opened to"),
+    "team": _l("Team"),
+    "instrument": _l("Questionnaire"),
+    "family": _l("Questionnaire family"),
+    "role": _l("Respondent"),
+    "case_status": _l("Case status"),
+    "tag": _l("Tag"),
 }
 
 

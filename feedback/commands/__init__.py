@@ -1,1 +1,1 @@
-"""Command-line commands that are more than a few lines, one module each."""
+"""Command-line tools for analysts and administrators: ``flask export`` and ``flask import``."""

@@ -10,6 +10,7 @@ from sqlalchemy import CheckConstraint, Date, Enum, ForeignKey, Index, String, U
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from feedback.extensions import db
+from feedback.models.imports import Imported
 from feedback.models.org import Organisation, Team, User
 from feedback.models.types import UTCDateTime, new_id, utcnow
 
@@ -48,7 +49,7 @@ def _enum(cls: type[enum.Enum]) -> Enum:
                 name=cls.__name__.lower())
 
 
-class Case(db.Model):
+class Case(Imported, db.Model):
     """A child's case, linked to the case system by its reference.
 
     No names and no national ID numbers: the reference, the team and the
@@ -63,6 +64,8 @@ class Case(db.Model):
         CheckConstraint("closed_on IS NULL OR closed_on >= opened_on", name="closed_after_opened"),
         Index("ix_cases_team_id", "team_id"),
         Index("ix_cases_responsible_id", "responsible_id"),
+        Index("uq_cases_source", "source", "source_id", unique=True),
+        Index("ix_cases_import_id", "import_id"),
     )
     #: The longest case reference, in characters: the form, the service and the column agree.
     REFERENCE_MAX = 100
@@ -74,8 +77,9 @@ class Case(db.Model):
     #: The id in the municipality's case system; free text, unique per organisation.
     reference: Mapped[str] = mapped_column(String(REFERENCE_MAX))
     team_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teams.id"))
-    #: The caseworker responsible now; cases move, their history stays.
-    responsible_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    #: The caseworker responsible now; cases move, their history stays. None for an
+    #: imported case until a team lead or administrator assigns one.
+    responsible_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     opened_on: Mapped[date] = mapped_column(Date)
     closed_on: Mapped[date | None] = mapped_column(Date)
     child_birth_year: Mapped[int]
@@ -85,7 +89,7 @@ class Case(db.Model):
 
     organisation: Mapped[Organisation] = relationship()
     team: Mapped[Team] = relationship()
-    responsible: Mapped[User] = relationship()
+    responsible: Mapped[User | None] = relationship()
     participants: Mapped[list[Participant]] = relationship(
         back_populates="case", order_by="Participant.created_at"
     )
@@ -119,10 +123,14 @@ class CaseTag(db.Model):
     name: Mapped[str] = mapped_column(String(NAME_MAX), primary_key=True)
 
 
-class Participant(db.Model):
+class Participant(Imported, db.Model):
     """Somebody who may answer in a case: identified by role, not by name."""
 
     __tablename__ = "participants"
+    __table_args__ = (
+        Index("uq_participants_source", "source", "source_id", unique=True),
+        Index("ix_participants_import_id", "import_id"),
+    )
     #: The longest first name or initials, in characters.
     LABEL_MAX = 40
 
@@ -136,7 +144,7 @@ class Participant(db.Model):
     case: Mapped[Case] = relationship(back_populates="participants")
 
 
-class Meeting(db.Model):
+class Meeting(Imported, db.Model):
     """A meeting with the child and family on one day."""
 
     __tablename__ = "meetings"
@@ -151,4 +159,8 @@ class Meeting(db.Model):
 
     case: Mapped[Case] = relationship(back_populates="meetings")
 
-    __table_args__ = (Index("ix_meetings_case_id_held_on", "case_id", "held_on"),)
+    __table_args__ = (
+        Index("ix_meetings_case_id_held_on", "case_id", "held_on"),
+        Index("uq_meetings_source", "source", "source_id", unique=True),
+        Index("ix_meetings_import_id", "import_id"),
+    )

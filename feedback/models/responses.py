@@ -10,13 +10,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from feedback.extensions import db
 from feedback.models.cases import Meeting, Participant
+from feedback.models.imports import Imported
 from feedback.models.instruments import InstrumentVersion
 from feedback.models.invitations import Invitation, Subject, subject_enum
 from feedback.models.org import User
 from feedback.models.types import UTCDateTime, new_id, utcnow
 
 
-class Response(db.Model):
+class Response(Imported, db.Model):
     """One questionnaire answered by one respondent at one meeting.
 
     Case, meeting, respondent and instrument come from the invitation, never
@@ -33,6 +34,8 @@ class Response(db.Model):
         ),
         Index("ix_responses_meeting_id", "meeting_id"),
         Index("ix_responses_participant_id", "participant_id"),
+        Index("uq_responses_source", "source", "source_id", unique=True),
+        Index("ix_responses_import_id", "import_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
