@@ -1,109 +1,886 @@
-"""SVG geometry for the case graphs, from trajectories (no queries, no templates)."""
+"""The case graphs' geometry and labels, from trajectories (no queries, no templates).
+
+Everything a template needs is computed here once per series: coordinates,
+the texts printed on points, the texts a screen reader or a tap shows, the
+table alternative's cells. Templates print these values as they are.
+
+Conventions (decision 34): x is the meeting date, time-proportional, with the
+meeting number under the date; each role has one colour and one dash pattern
+in every case; faces versions are hollow points with a ring in the line's
+colour; the latest value is labelled at the line's end; a meeting without an
+answer breaks the line (a thin dashed connector, never a solid bridge).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from feedback.instruments import scoring, signals
 from feedback.instruments.schema import Instrument
-from feedback.services.trajectories import CaseTrajectories, Trajectory
+from feedback.services.trajectories import (
+    CaseTrajectories,
+    MeetingPoint,
+    Rating,
+    Trajectory,
+)
 
-# Geometry of the drawing, in SVG user units.
-WIDTH, HEIGHT = 720, 360
-LEFT, RIGHT, TOP, BOTTOM = 48, 24, 16, 48
+# Geometry, in SVG user units: wide enough for a tablet, text large enough for a phone.
+WIDTH = 640
+LEFT, RIGHT, TOP, BOTTOM = 44, 112, 28, 58
+HEIGHT = 320
+SMALL_HEIGHT = 150
+#: Labels under the x axis and on points keep at least this much room between them.
+TICK_SPACING = 92
+#: Points keep this far from the plot's left and right edges.
+INSET = 14
+
+
+@dataclass(frozen=True)
+class Style:
+    """How one role is drawn: the same in every case (colour, dash, name key)."""
+
+    colour: str
+    dash: str
+
+
+#: Fixed per role, all at least 3:1 against white (WCAG 1.4.11), told apart by dash too.
+ROLE_STYLES = {
+    "child": Style("#0b5cad", ""),
+    "mother": Style("#b35900", "10 5"),
+    "father": Style("#1a7f37", "3 4"),
+    "other_carer": Style("#8250df", "12 4 3 4"),
+    "network": Style("#bf3989", "6 3"),
+    "professional": Style("#57606a", "2 3"),
+    "staff": Style("#006d75", "14 4 2 4 2 4"),
+}
+ITEM_COLOURS = ("#0b5cad", "#b35900", "#1a7f37", "#8250df", "#bf3989", "#57606a")
+
+
+def style_for(role: str) -> Style:
+    """The role's style (an unknown role is drawn like a professional)."""
+    return ROLE_STYLES.get(role, ROLE_STYLES["professional"])
+
+
+class Formatter:
+    """Numbers and dates as people read them, each date formatted once per page."""
+
+    def __init__(self, decimal: str = ",", date_text: Callable[[date], str] | None = None,
+                 percent: Callable[[float], str] | None = None):
+        self.decimal = decimal
+        self._date_text = date_text or (lambda d: d.strftime("%d.%m.%Y"))
+        self._percent = percent or (lambda share: f"{round(share * 100)} %")
+        self._dates: dict[date, str] = {}
+
+    @classmethod
+    def for_page(cls) -> Formatter:
+        """The formatter of the current request's language."""
+        from babel.numbers import get_decimal_symbol
+        from flask_babel import format_date, format_percent, get_locale
+
+        locale = get_locale()
+        return cls(get_decimal_symbol(locale), lambda d: format_date(d, "short"),
+                   lambda share: format_percent(share))
+
+    def tenths(self, value: float | int | None) -> str:
+        """73 → "7,3" (one decimal; rounded when the value is not whole tenths)."""
+        if value is None:
+            return "–"
+        value = round(value)
+        sign = "−" if value < 0 else ""
+        value = abs(value)
+        return f"{sign}{value // 10}{self.decimal}{value % 10}"
+
+    def value(self, value: int | None, decimals: int = 1) -> str:
+        """A value in tenths with the scale's decimals: "7,3", or "7" on a whole-number scale."""
+        if decimals or value is None or value % 10:
+            return self.tenths(value)
+        return f"{value // 10}"
+
+    def signed(self, value: int | None) -> str:
+        """A change: "+6,1", "−2,0"."""
+        if value is None:
+            return "–"
+        return ("+" if value >= 0 else "") + self.tenths(value)
+
+    def date(self, day: date) -> str:
+        """A date in the page's short format."""
+        text = self._dates.get(day)
+        if text is None:
+            text = self._dates[day] = self._date_text(day)
+        return text
+
+    def percent(self, share: float | None) -> str:
+        """A share (0.8) as a percentage in the page's format."""
+        return "–" if share is None else self._percent(share)
+
+
+# --- the shared time axis --------------------------------------------------------
+
+@dataclass(frozen=True)
+class Tick:
+    """A meeting under the x axis: its date and number, printed when there is room."""
+
+    x: float
+    date_text: str
+    number: int
+    labelled: bool
+
+
+class TimeAxis:
+    """Meeting dates to x, proportional to time; one axis for every graph of a case."""
+
+    def __init__(self, meetings: list[MeetingPoint], fmt: Formatter, width: int = WIDTH):
+        self.meetings = meetings
+        self.left, self.right = LEFT + INSET, width - RIGHT - INSET
+        first = meetings[0].held_on if meetings else date.today()
+        last = meetings[-1].held_on if meetings else first
+        self._first = first
+        self._days = max((last - first).days, 0)
+        self.ticks: list[Tick] = []
+        previous = None
+        for m in meetings:
+            x = self.x(m.held_on)
+            labelled = previous is None or x - previous >= TICK_SPACING
+            if labelled:
+                previous = x
+            self.ticks.append(Tick(round(x, 1), fmt.date(m.held_on), m.number, labelled))
+        # The last meeting is always named; drop the label before it if they would touch.
+        if len(self.ticks) > 1 and not self.ticks[-1].labelled:
+            for n in range(len(self.ticks) - 2, -1, -1):
+                if self.ticks[n].labelled:
+                    if self.ticks[-1].x - self.ticks[n].x < TICK_SPACING and n > 0:
+                        self.ticks[n] = Tick(self.ticks[n].x, self.ticks[n].date_text,
+                                             self.ticks[n].number, False)
+                    break
+            last_tick = self.ticks[-1]
+            self.ticks[-1] = Tick(last_tick.x, last_tick.date_text, last_tick.number, True)
+
+    def x(self, day: date) -> float:
+        """The x of a date."""
+        if self._days == 0:
+            return (self.left + self.right) / 2
+        return self.left + (self.right - self.left) * (day - self._first).days / self._days
+
+
+# --- what templates print ----------------------------------------------------------
+
+@dataclass
+class PointView:
+    """One rating, placed and labelled."""
+
+    x: float
+    y: float
+    value_text: str
+    #: Everything about the point in one sentence: date, number, version, total, items.
+    detail: str
+    #: The same, split for the tap/focus box (first line, second line).
+    tip: tuple[str, str]
+    tip_x: float = 0
+    tip_y: float = 0
+    tip_width: float = 0
+    label_y: float = 0
+    labelled: bool = True
+    hollow: bool = False
+    #: "fallen", "low", "fall", "concern": drawn as a marked point.
+    flag: str | None = None
+    meeting_number: int = 0
+    held_on: date | None = None
+    value: float | None = None
 
 
 @dataclass
-class Point:
-    """One rating, placed."""
+class SeriesView:
+    """One respondent's line (or one item's, in the small graphs)."""
 
-    meeting_id: str
-    held_on: date
-    total: float
-    pack: Instrument
-    x: float = 0
-    y: float = 0
-    #: False for the under-6 faces versions: drawn and marked, never used for figures.
-    psychometric: bool = True
-
-
-@dataclass
-class Series:
-    """One respondent's line."""
-
-    participant_id: str
+    key: str
     role: str
-    label: str | None
-    points: list[Point] = field(default_factory=list)
-    cutoff: float | None = None
-
-    @property
-    def path(self) -> str:
-        """The polyline's points attribute."""
-        return " ".join(f"{p.x:.1f},{p.y:.1f}" for p in self.points)
+    name: str
+    colour: str
+    dash: str
+    points: list[PointView] = field(default_factory=list)
+    #: Solid runs (SVG points attributes) and dashed connectors over meetings missed.
+    runs: list[str] = field(default_factory=list)
+    gaps: list[tuple[float, float, float, float]] = field(default_factory=list)
+    end_label: tuple[float, float, str] | None = None
+    #: The reliable-change band around the first score: (x, y_top, width, height).
+    band: tuple[float, float, float, float] | None = None
+    #: The expected range per rating: SVG polygon points, if one is drawn.
+    expected: str | None = None
+    signals: list[signals.Signal] = field(default_factory=list)
+    cutoff_text: str | None = None
+    #: For the small graphs: a sentence beside the line (shares of 9–10 and 1–3).
+    note: str | None = None
 
 
 @dataclass
-class Graph:
-    """A whole drawing: meetings on x, totals on y, one series per respondent."""
+class Bar:
+    """One party's rating in the child ruler, at one meeting."""
 
-    meetings: list[tuple[str, date, float]]
-    series: list[Series]
-    cutoffs: list[tuple[float, float]]  # (value, y)
-    ticks: list[tuple[int, float]]
-    scale_max: float = 40
-    width: int = WIDTH
+    x: float
+    y: float
+    width: float
+    height: float
+    colour: str
+    value_text: str
+    detail: str
+    labelled: bool
+    concern: bool
+    meeting_number: int
+    held_on: date
+    value: float
+    band: str = ""
+
+
+@dataclass
+class Row:
+    """One row of a graph's table alternative."""
+
+    who: str
+    role: str
+    date_text: str
+    number: int
+    version: str
+    value: str
+    items: str
+    note: str = ""
+    flagged: bool = False
+    hollow: bool = False
+
+
+@dataclass
+class Chart:
+    """One drawing with its table: everything the template prints."""
+
+    id: str
+    family: str
+    kind: str  # "line", "bars" or "small" (one small line graph per item or theme)
+    title: str = ""
     height: int = HEIGHT
-    left: int = LEFT
-    right: int = WIDTH - RIGHT
-    top: int = TOP
-    bottom: int = HEIGHT - BOTTOM
-
-    @property
-    def has_unscaled(self) -> bool:
-        """Whether any point comes from a faces version."""
-        return any(not p.psychometric for s in self.series for p in s.points)
+    width: int = WIDTH
+    left: float = LEFT
+    right: float = WIDTH - RIGHT
+    top: float = TOP
+    bottom: float = HEIGHT - BOTTOM
+    y_ticks: list[tuple[float, str]] = field(default_factory=list)
+    x_ticks: list[Tick] = field(default_factory=list)
+    cutoffs: list[tuple[float, str]] = field(default_factory=list)
+    #: Named background bands (the child ruler's): (y_top, height, label, shade).
+    bands: list[tuple[float, float, str, int]] = field(default_factory=list)
+    series: list[SeriesView] = field(default_factory=list)
+    bars: list[Bar] = field(default_factory=list)
+    #: Small graphs: one Chart per item or theme.
+    panels: list[Chart] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
+    #: Items below the session pack's threshold at the latest meeting: (who, item, value).
+    prompts: list[tuple[str, str, str]] = field(default_factory=list)
+    has_hollow: bool = False
+    reliable_change: str | None = None
+    #: Why no expected range is drawn (a message id for the template), if none is.
+    no_range: str | None = None
+    no_range_numbers: dict = field(default_factory=dict)
+    concern_text: str | None = None
+    #: The ruler: the date of the latest meeting, whose ratings ``bars`` holds.
+    latest_date: str = ""
+    #: The signals in force, with their numbers as printed: (series, signal, texts).
+    found: list[tuple[SeriesView, signals.Signal, dict[str, str]]] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
         """Whether there is nothing to draw."""
-        return not any(s.points for s in self.series)
+        return not (self.series or self.bars or self.panels)
 
 
-def _scale_max(trajectories: list[Trajectory]) -> float:
-    """The top of the y axis, from the packs' own scales (0–40 for the ORS family)."""
-    tops = [r.instrument.total_max_tenths for t in trajectories for r in t.ratings
-            if r.instrument.total_max_tenths]
-    return max(tops) / 10 if tops else 40
+# --- building ----------------------------------------------------------------------
+
+class _Y:
+    def __init__(self, low: float, high: float, top: float, bottom: float):
+        self.low, self.high, self.top, self.bottom = low, high, top, bottom
+
+    def __call__(self, value: float) -> float:
+        value = min(max(value, self.low), self.high)
+        return round(self.bottom - (value - self.low) / (self.high - self.low)
+                     * (self.bottom - self.top), 1)
 
 
-def family_graph(data: CaseTrajectories, family: str = "outcome") -> Graph:
-    """One line per respondent (never merged), with each subject's cut-off."""
-    trajectories = data.family(family)
-    n = max(len(data.meetings), 1)
-    span = (WIDTH - RIGHT) - LEFT
-    x_of = {m.id: LEFT + (span * (i + 0.5) / n) for i, m in enumerate(data.meetings)}
-    top = _scale_max(trajectories)
+def _ticks(y: _Y, low: int, high: int, step: int, fmt: Formatter) -> list[tuple[float, str]]:
+    return [(y(v), str(v)) for v in range(low, high + 1, step)]
 
-    def y_of(value: float) -> float:
-        return (HEIGHT - BOTTOM) - (value / top) * ((HEIGHT - BOTTOM) - TOP)
 
-    series = []
+def _name(role: str, label: str | None, role_name: Callable[[str], str]) -> str:
+    base = role_name(role)
+    return f"{base} ({label})" if label else base
+
+
+def _item_text(rating: Rating, opt: Options) -> str:
+    """Every item's value in one line: "Me 6,1 · Family 6,0 · …", skips said as such."""
+    parts = []
+    codes = {v.key: v.missing_code for v in rating.items}
+    for item in rating.instrument.items:
+        value = rating.value(item.key)
+        if value is None:
+            code = codes.get(item.key)
+            shown = opt.notes.get(code, code) if code else "–"
+        else:
+            shown = opt.fmt.tenths(value)
+        parts.append(f"{opt.text(item.label) or item.key} {shown}")
+    return " · ".join(parts)
+
+
+def _tip(p: PointView, width: int) -> None:
+    """Where the tap/focus box goes: above the point, inside the drawing."""
+    chars = max(len(p.tip[0]), len(p.tip[1]))
+    p.tip_width = round(min(chars * 7.6 + 16, width - 8), 1)
+    p.tip_x = round(min(max(p.x - p.tip_width / 2, 4), width - p.tip_width - 4), 1)
+    p.tip_y = round(p.y - 58 if p.y > 70 else p.y + 14, 1)
+
+
+def _line_series(chart: Chart, axis: TimeAxis, y: _Y, t_key: str, role: str, name: str,
+                 colour: str, dash: str, points: list[tuple[Rating, int | None, str]],
+                 fmt: Formatter, flags: list[str | None] | None = None) -> SeriesView:
+    """A line through (rating, value, items text) triples; values None are left out."""
+    s = SeriesView(t_key, role, name, colour, dash)
+    run: list[str] = []
+    last = None
+    for n, (rating, value, items) in enumerate(points):
+        if value is None:
+            continue
+        m = rating.meeting
+        x = round(axis.x(m.held_on), 1)
+        py = y(value / 10)
+        text = fmt.value(value, _decimals(rating.instrument))
+        first_line = f"{fmt.date(m.held_on)} · #{m.number} · {text}"
+        p = PointView(x, py, text, f"{name}: {first_line}" + (f" ({items})" if items else ""),
+                      (first_line, items), hollow=not rating.psychometric,
+                      flag=flags[n] if flags else None, meeting_number=m.number,
+                      held_on=m.held_on, value=value / 10)
+        _tip(p, chart.width)
+        if last is not None and m.number - last.meeting_number > 1:
+            # Meetings in between without an answer: break the line.
+            if len(run) > 1:
+                s.runs.append(" ".join(run))
+            s.gaps.append((last.x, last.y, x, py))
+            run = []
+        run.append(f"{x},{py}")
+        s.points.append(p)
+        last = p
+    if len(run) > 1:
+        s.runs.append(" ".join(run))
+    if s.points:
+        end = s.points[-1]
+        s.end_label = (round(end.x + 12, 1), end.y, f"{end.value_text} {name}")
+        # The end label names the line; the latest point needs no label of its own.
+        end.labelled = False
+    return s
+
+
+def _end_labels(series: list[SeriesView], chart: Chart) -> None:
+    """End labels at the right margin, kept apart vertically."""
+    labelled = sorted((s for s in series if s.end_label), key=lambda s: s.end_label[1])
+    previous = None
+    for s in labelled:
+        x, y, text = s.end_label
+        y = y + 5
+        if previous is not None and y - previous < 16:
+            y = previous + 16
+        s.end_label = (chart.right + 10, round(y, 1), text)
+        previous = y
+
+
+def _overlaps(box, boxes) -> bool:
+    x0, y0, x1, y1 = box
+    return any(x0 < b[2] and b[0] < x1 and y0 < b[3] and b[1] < y1 for b in boxes)
+
+
+def _place_labels(series: list[SeriesView], chart: Chart) -> None:
+    """Print each point's value above or below it where it collides with nothing.
+
+    The first point of each line and marked points go first, then the rest from
+    the latest back; a label that fits nowhere is left out (the point still
+    tells its value when tapped or focused, and the table has it).
+    """
+    obstacles = [(p.x - 7, p.y - 7, p.x + 7, p.y + 7) for s in series for p in s.points]
+    placed: list[tuple[float, float, float, float]] = []
+    first = [s.points[0] for s in series if s.points]
+    rest = sorted((p for s in series for p in s.points[1:]),
+                  key=lambda p: (p.flag is None, -p.x))
+    for p in first + rest:
+        if not p.labelled:
+            continue
+        width = 8.6 * len(p.value_text) + 4
+        p.labelled = False
+        for dy in (-12, 24):
+            box = (p.x - width / 2, p.y + dy - 13, p.x + width / 2, p.y + dy + 3)
+            if box[1] < 2 or box[3] > chart.bottom or box[0] < chart.left - 10:
+                continue
+            if _overlaps(box, placed) or _overlaps(box, [o for o in obstacles if not (
+                    o[0] == p.x - 7 and o[1] == p.y - 7)]):
+                continue
+            p.labelled, p.label_y = True, round(p.y + dy, 1)
+            placed.append(box)
+            break
+
+
+def _decimals(pack: Instrument) -> int:
+    """Decimals of a pack's values: none for smileys and the ruler, one for lines."""
+    return 1 if any(i.response.decimals for i in pack.items) or pack.scoring == "mean" else 0
+
+
+def _rows(t_name: str, role: str, ratings: Iterable[tuple[Rating, int | None, str, str]],
+          fmt: Formatter, text: Callable) -> list[Row]:
+    return [Row(t_name, role, fmt.date(r.meeting.held_on), r.meeting.number,
+                text(r.instrument.title), fmt.tenths(value), items, note, bool(note),
+                not r.psychometric)
+            for r, value, items, note in ratings]
+
+
+@dataclass
+class Options:
+    """Texts and rules the charts need from the page (translated names, settings)."""
+
+    role_name: Callable[[str], str]
+    text: Callable[[dict], str]
+    fmt: Formatter
+    not_on_track_after: int = signals.NOT_ON_TRACK_AFTER
+    #: (family, role, first band, rating number) → (p25, p75) in tenths, and the reason
+    #: when the organisation has too few closed episodes.
+    expected: dict | None = None
+    expected_reason: str | None = None
+    expected_numbers: dict = field(default_factory=dict)
+    notes: dict = field(default_factory=dict)
+
+
+def outcome_chart(data: CaseTrajectories, axis: TimeAxis, opt: Options,
+                  family: str = "outcome") -> Chart:
+    """One line per respondent (never merged), cut-offs, change bands, signals."""
+    chart = Chart(id=f"graph-{family}", family=family, kind="line")
+    trajectories = [t for t in data.family(family) if t.ratings]
+    if not trajectories:
+        return chart
+    top = max((r.instrument.total_max_tenths or 400) for t in trajectories
+              for r in t.ratings) / 10
+    y = _Y(0, top, chart.top, chart.bottom)
+    chart.y_ticks = _ticks(y, 0, int(top), max(int(top) // 4, 1), opt.fmt)
+    chart.x_ticks = axis.ticks
+    cutoffs: set[int] = set()
+    rc_values = set()
     for t in trajectories:
-        s = Series(str(t.participant_id), t.role, t.label,
-                   cutoff=None if t.cutoff_tenths is None else t.cutoff_tenths / 10)
-        for r in t.ratings:
-            total = r.total_tenths / 10
-            s.points.append(Point(str(r.meeting.id), r.meeting.held_on, total, r.instrument,
-                                  x_of[r.meeting.id], y_of(total), r.psychometric))
-        series.append(s)
-    cutoffs = sorted({s.cutoff for s in series if s.cutoff is not None})
-    step = top / 4
-    return Graph(
-        meetings=[(str(m.id), m.held_on, x_of[m.id]) for m in data.meetings],
-        series=series,
-        cutoffs=[(c, y_of(c)) for c in cutoffs],
-        ticks=[(round(step * i, 1) if step % 1 else int(step * i), y_of(step * i))
-               for i in range(5)],
-        scale_max=top,
-    )
+        st = style_for(t.role)
+        name = _name(t.role, t.label, opt.role_name)
+        totals = [(r.total_tenths, r.psychometric) for r in t.ratings]
+        fell = signals.falls(totals)
+        rc = next((r.instrument.reliable_change_tenths for r in t.ratings
+                   if r.instrument.reliable_change_tenths), None)
+        items = [_item_text(r, opt) for r in t.ratings]
+        s = _line_series(chart, axis, y, t.key, t.role, name, st.colour, st.dash,
+                         [(r, r.total_tenths, i) for r, i in zip(t.ratings, items, strict=True)],
+                         opt.fmt, ["fallen" if f else None for f in fell])
+        s.signals = signals.outcome_signals(
+            totals, after=opt.not_on_track_after,
+            reliable_change_tenths=rc or signals.RELIABLE_CHANGE_TENTHS)
+        counted = [r for r in t.ratings if r.psychometric]
+        if counted and rc:
+            first = counted[0]
+            x0 = axis.x(first.meeting.held_on)
+            hi, lo = y((first.total_tenths + rc) / 10), y((first.total_tenths - rc) / 10)
+            s.band = (round(x0, 1), hi, round(chart.right - x0, 1), round(lo - hi, 1))
+            rc_values.add(rc)
+        if t.cutoff_tenths is not None:
+            cutoffs.add(t.cutoff_tenths)
+            s.cutoff_text = opt.fmt.tenths(t.cutoff_tenths)
+        if opt.expected and counted:
+            band = signals.first_band(counted[0].total_tenths)
+            corners = []
+            for k, r in enumerate(counted, 1):
+                found = opt.expected.get((family, t.role, band, k))
+                if found:
+                    corners.append((axis.x(r.meeting.held_on), found))
+            if len(corners) >= 2:
+                upper = [f"{round(x, 1)},{y(hi / 10)}" for x, (_lo, hi) in corners]
+                lower = [f"{round(x, 1)},{y(lo / 10)}" for x, (lo, _hi) in reversed(corners)]
+                s.expected = " ".join(upper + lower)
+        first_total = counted[0].total_tenths if counted else None
+        notes = []
+        for r, fallen in zip(t.ratings, fell, strict=True):
+            bits = []
+            if first_total is not None and r.psychometric and r is not counted[0]:
+                bits.append(opt.fmt.signed(r.total_tenths - first_total))
+            if fallen:
+                bits.append(opt.notes.get("fallen", "fallen"))
+            if not r.psychometric:
+                bits.append(opt.notes.get("faces", "faces"))
+            notes.append(", ".join(bits))
+        chart.rows += _rows(name, t.role, ((r, r.total_tenths, i, n) for r, i, n in
+                                           zip(t.ratings, items, notes, strict=True)),
+                            opt.fmt, opt.text)
+        chart.series.append(s)
+    chart.cutoffs = [(y(c / 10), opt.fmt.tenths(c)) for c in sorted(cutoffs)]
+    chart.has_hollow = any(p.hollow for s in chart.series for p in s.points)
+    if rc_values:
+        chart.reliable_change = opt.fmt.tenths(min(rc_values))
+    if not any(s.expected for s in chart.series):
+        chart.no_range = opt.expected_reason or "not_computed"
+        chart.no_range_numbers = opt.expected_numbers
+    _place_labels(chart.series, chart)
+    _end_labels(chart.series, chart)
+    return chart
+
+
+def session_chart(data: CaseTrajectories, axis: TimeAxis, opt: Options) -> Chart:
+    """Totals per meeting with the cut-off; low totals and falls marked; items to ask about."""
+    chart = Chart(id="graph-session", family="session", kind="line")
+    trajectories = [t for t in data.family("session") if t.answered]
+    if not trajectories:
+        return chart
+    y = _Y(0, 40, chart.top, chart.bottom)
+    chart.y_ticks = _ticks(y, 0, 40, 10, opt.fmt)
+    chart.x_ticks = axis.ticks
+    latest_meeting = max(r.meeting.number for t in trajectories for r in t.answered)
+    cutoffs = set()
+    for t in trajectories:
+        st = style_for(t.role)
+        name = _name(t.role, t.label, opt.role_name)
+        totals = [(r.total_tenths, r.psychometric) for r in t.answered]
+        flags = signals.session_flags(totals, t.cutoff_tenths)
+        items = [_item_text(r, opt) for r in t.answered]
+        s = _line_series(chart, axis, y, t.key, t.role, name, st.colour, st.dash,
+                         [(r, r.total_tenths, i) for r, i in zip(t.answered, items, strict=True)],
+                         opt.fmt, [("fall" if "fall" in f else "low" if "low" in f else None)
+                                   for f in flags])
+        s.signals = signals.session_signals(totals, t.cutoff_tenths)
+        if t.cutoff_tenths is not None:
+            cutoffs.add(t.cutoff_tenths)
+            s.cutoff_text = opt.fmt.tenths(t.cutoff_tenths)
+        notes = []
+        for r, f in zip(t.answered, flags, strict=True):
+            bits = [opt.notes[k] for k in ("low", "fall") if k in f and k in opt.notes]
+            below = signals.items_below(((v.key, v.value_tenths) for v in r.items),
+                                        r.instrument.item_prompt_below_tenths)
+            if below:
+                bits.append(opt.notes.get("ask", "ask") + ": " + ", ".join(
+                    opt.text(i.label) for i in r.instrument.items if i.key in below))
+            if r.total_tenths is None:
+                bits.append(opt.notes.get("no_total", "no total"))
+            notes.append("; ".join(bits))
+            if r.meeting.number == latest_meeting:
+                for item in r.instrument.items:
+                    if item.key in below:
+                        chart.prompts.append((name, opt.text(item.label),
+                                              opt.fmt.tenths(r.value(item.key))))
+        chart.rows += _rows(name, t.role, ((r, r.total_tenths, i, n) for r, i, n in
+                                           zip(t.answered, items, notes, strict=True)),
+                            opt.fmt, opt.text)
+        chart.series.append(s)
+    chart.cutoffs = [(y(c / 10), opt.fmt.tenths(c)) for c in sorted(cutoffs)]
+    chart.has_hollow = any(p.hollow for s in chart.series for p in s.points)
+    _place_labels(chart.series, chart)
+    _end_labels(chart.series, chart)
+    return chart
+
+
+def _panel(chart_id: str, family: str, title: str, low: int, high: int, step: int,
+           height: int = SMALL_HEIGHT) -> Chart:
+    panel = Chart(id=chart_id, family=family, kind="line", title=title, height=height,
+                  top=18, bottom=height - 46)
+    return panel
+
+
+def _stack(panels: list[Chart]) -> None:
+    """Small graphs one above the other: only the last names the meetings under its axis."""
+    for panel in panels[:-1]:
+        panel.x_ticks = [Tick(t.x, t.date_text, t.number, False) for t in panel.x_ticks]
+        panel.height = int(panel.bottom) + 12
+
+
+def experience_chart(data: CaseTrajectories, axis: TimeAxis, opt: Options) -> Chart:
+    """The child's smiley questionnaire: one small graph per item, with its shares so far."""
+    chart = Chart(id="graph-meeting-experience", family="meeting-experience", kind="small")
+    trajectories = [t for t in data.family("meeting-experience") if t.answered]
+    if not trajectories:
+        return chart
+    packs: dict[str, Instrument] = {}
+    for t in trajectories:
+        for r in t.answered:
+            packs.setdefault(r.instrument.id, r.instrument)
+    seen = set()
+    for pack in packs.values():
+        for n, item in enumerate(pack.items):
+            if item.key in seen:
+                continue
+            seen.add(item.key)
+            label = opt.text(item.label) or item.key
+            panel = _panel(f"graph-me-{item.key}", "meeting-experience", label, 1, 10, 3)
+            y = _Y(1, 10, panel.top, panel.bottom)
+            panel.y_ticks = [(y(v), str(v)) for v in (1, 5, 10)]
+            panel.x_ticks = axis.ticks
+            for t in trajectories:
+                name = _name(t.role, t.label, opt.role_name)
+                colour = ITEM_COLOURS[n % len(ITEM_COLOURS)] if len(trajectories) == 1 \
+                    else style_for(t.role).colour
+                values = [(r, r.value(item.key), "") for r in t.answered]
+                s = _line_series(panel, axis, y, t.key, t.role, name, colour,
+                                 style_for(t.role).dash, values, opt.fmt)
+                count, top, bottom = signals.shares(v for _r, v, _i in values)
+                s.note = opt.notes.get("shares", "{top} {bottom} {n}").format(
+                    top=opt.fmt.percent(top), bottom=opt.fmt.percent(bottom), n=count)
+                if s.points:
+                    s.end_label = (panel.right + 10, s.points[-1].y + 5,
+                                   s.points[-1].value_text)
+                    s.points[-1].labelled = False
+                panel.series.append(s)
+            _place_labels(panel.series, panel)
+            chart.panels.append(panel)
+    _stack(chart.panels)
+    for t in trajectories:
+        name = _name(t.role, t.label, opt.role_name)
+        chart.rows += _rows(name, t.role, (
+            (r, None, _item_text(r, opt), "")
+            for r in t.answered), opt.fmt, opt.text)
+        for row in chart.rows:
+            row.value = ""
+    return chart
+
+
+def coordination_chart(data: CaseTrajectories, axis: TimeAxis, opt: Options,
+                       family: str = "coordination") -> Chart:
+    """A themed pack (the parents' 1–6): one small graph per theme, a line per respondent."""
+    chart = Chart(id=f"graph-{family}", family=family, kind="small")
+    trajectories = [t for t in data.family(family) if t.answered]
+    if not trajectories:
+        return chart
+    pack = trajectories[0].answered[-1].instrument
+    if not pack.themes:
+        return chart
+    low = min(i.response.min for i in pack.items)
+    high = max(i.response.max for i in pack.items)
+    scores = {
+        (t.key, id(r)): scoring.theme_scores(r.instrument, {
+            v.key: scoring.ItemAnswer(v.value_tenths, v.missing_code) for v in r.items})
+        for t in trajectories for r in t.answered
+    }
+    for theme in pack.themes:
+        panel = _panel(f"graph-{family}-{theme.key}", family, opt.text(theme.label), low, high, 1)
+        y = _Y(low, high, panel.top, panel.bottom)
+        panel.y_ticks = [(y(v), str(v)) for v in sorted({low, (low + high) // 2, high})]
+        panel.x_ticks = axis.ticks
+        for t in trajectories:
+            st = style_for(t.role)
+            name = _name(t.role, t.label, opt.role_name)
+            values = [(r, scores[(t.key, id(r))].get(theme.key), "") for r in t.answered]
+            s = _line_series(panel, axis, y, t.key, t.role, name, st.colour, st.dash,
+                             values, opt.fmt)
+            panel.series.append(s)
+        _place_labels(panel.series, panel)
+        _end_labels(panel.series, panel)
+        chart.panels.append(panel)
+    _stack(chart.panels)
+    for t in trajectories:
+        name = _name(t.role, t.label, opt.role_name)
+        for r in t.answered:
+            per_theme = scores[(t.key, id(r))]
+            chart.rows.append(Row(
+                name, t.role, opt.fmt.date(r.meeting.held_on), r.meeting.number,
+                opt.text(r.instrument.title), opt.fmt.tenths(r.total_tenths),
+                " · ".join(f"{opt.text(th.label)} {opt.fmt.tenths(per_theme.get(th.key))}"
+                           for th in pack.themes)))
+    return chart
+
+
+def ruler_chart(data: CaseTrajectories, axis: TimeAxis, opt: Options) -> Chart:
+    """Every party's 1–10 rating of the child over the meetings on the pack's named bands,
+    and the latest meeting's ratings side by side."""
+    chart = Chart(id="graph-ruler", family="ruler", kind="line")
+    trajectories = [t for t in data.family("ruler") if t.ratings]
+    if not trajectories:
+        return chart
+    pack = trajectories[0].ratings[-1].instrument
+    low = min(i.response.min for i in pack.items) * len(pack.items)
+    high = max(i.response.max for i in pack.items) * len(pack.items)
+    y = _Y(low - 0.5, high + 0.5, chart.top, chart.bottom)
+    chart.y_ticks = [(y(v), str(v)) for v in range(low, high + 1) if v in (low, high) or v % 2 == 0]
+    chart.x_ticks = axis.ticks
+    for n, band in enumerate(pack.bands):
+        top, bottom = y(band.max_tenths / 10 + 0.5), y(band.min_tenths / 10 - 0.5)
+        chart.bands.append((top, round(bottom - top, 1), opt.text(band.label), n % 2))
+    if pack.concern_below_tenths is not None:
+        chart.cutoffs = [(y(pack.concern_below_tenths / 10),
+                          opt.fmt.tenths(pack.concern_below_tenths))]
+        chart.concern_text = opt.fmt.tenths(pack.concern_below_tenths)
+    latest = max(r.meeting.number for t in trajectories for r in t.ratings)
+    for t in trajectories:
+        st = style_for(t.role)
+        name = _name(t.role, t.label, opt.role_name)
+        bands = [scoring.band_for(r.instrument, r.total_tenths) for r in t.ratings]
+        concern = [signals.ruler_concern(r.total_tenths, r.instrument.concern_below_tenths)
+                   for r in t.ratings]
+        texts = [opt.text(b.label) if b else "" for b in bands]
+        s = _line_series(chart, axis, y, t.key, t.role, name, st.colour, st.dash,
+                         [(r, r.total_tenths, b) for r, b in zip(t.ratings, texts, strict=True)],
+                         opt.fmt)
+        chart.series.append(s)
+        for r, band, c in zip(t.ratings, texts, concern, strict=True):
+            value = opt.fmt.value(r.total_tenths, 0)
+            chart.rows.append(Row(name, t.role, opt.fmt.date(r.meeting.held_on),
+                                  r.meeting.number, opt.text(r.instrument.title), value, band,
+                                  opt.notes.get("concern", "") if c else "", c))
+            if r.meeting.number == latest:
+                span = (high - low) or 1
+                chart.bars.append(Bar(
+                    0, 0, round((r.total_tenths / 10 - low + 1) / (span + 1), 3), 0, st.colour,
+                    value, f"{name}: {value} ({band})", True, c, r.meeting.number,
+                    r.meeting.held_on, r.total_tenths / 10))
+                chart.bars[-1].detail = name
+                chart.bars[-1].band = band
+    chart.rows.sort(key=lambda row: (row.number, row.role))
+    chart.latest_date = next((opt.fmt.date(m.held_on) for m in data.meetings
+                              if m.number == latest), "")
+    _place_labels(chart.series, chart)
+    _end_labels(chart.series, chart)
+    return chart
+
+
+BUILDERS = {
+    "outcome": outcome_chart,
+    "session": session_chart,
+    "meeting-experience": experience_chart,
+    "ruler": ruler_chart,
+}
+#: The order graphs appear in on the case page.
+ORDER = ("outcome", "session", "meeting-experience", "ruler")
+
+
+def case_charts(data: CaseTrajectories, opt: Options, families: Iterable[str] | None = None
+                ) -> list[Chart]:
+    """One chart per instrument family that has answers, on one shared time axis.
+
+    Families without a builder of their own are drawn as themed small graphs
+    when their pack has themes (the parents' 1–6 pack), else as lines.
+    """
+    axis = TimeAxis(data.meetings, opt.fmt)
+    wanted = list(families) if families is not None else (
+        [f for f in ORDER if f in data.families]
+        + sorted(f for f in data.families if f not in ORDER))
+    charts = []
+    for family in wanted:
+        build = BUILDERS.get(family)
+        if build is not None:
+            chart = build(data, axis, opt)
+        else:
+            chart = coordination_chart(data, axis, opt, family)
+            if chart.empty:
+                chart = outcome_chart(data, axis, opt, family)
+        if not chart.empty:
+            _signal_texts(chart, opt.fmt)
+            charts.append(chart)
+    return charts
+
+
+def _signal_texts(chart: Chart, fmt: Formatter) -> None:
+    chart.found = [(s, sig, {"change": fmt.signed(sig.change_tenths),
+                             "value": fmt.tenths(sig.value_tenths),
+                             "first": fmt.tenths(sig.first_tenths)})
+                   for s in chart.series for sig in s.signals]
+
+
+def page_options(**kw) -> Options:
+    """Options from the current request: translated role names, pack texts, number format."""
+    from feedback import labels
+
+    return Options(role_name=_role_name, text=labels.text, fmt=Formatter.for_page(), **kw)
+
+
+def _role_name(role: str) -> str:
+    from flask_babel import gettext
+
+    from feedback import labels
+
+    if role == "staff":
+        return gettext("Staff")
+    return labels.role_label(role)
+
+
+def graphs_for_case(case, *, participants=None, until=None, families=None,
+                    **options) -> list[Chart]:
+    """The drawable graphs of a case (for the case page and the meeting page).
+
+    ``participants`` limits the lines to those people, ``until`` (a meeting or
+    its id) leaves out later meetings, ``families`` picks the graphs.
+    """
+    from feedback.services import trajectories
+
+    data = trajectories.for_case(case, tuple(families) if families else None,
+                                 participants=participants, until=until)
+    return case_charts(data, page_options(**options), families)
+
+
+def family_graph(data: CaseTrajectories, family: str = "outcome", opt: Options | None = None
+                 ) -> Chart:
+    """One family's graph (kept for callers of the first version)."""
+    opt = opt or page_options()
+    axis = TimeAxis(data.meetings, opt.fmt)
+    build = BUILDERS.get(family, outcome_chart)
+    chart = build(data, axis, opt)
+    _signal_texts(chart, opt.fmt)
+    return chart
+
+
+__all__ = ["Chart", "Formatter", "Options", "TimeAxis", "case_charts", "family_graph",
+           "graphs_for_case", "page_options", "style_for", "Trajectory"]
+
+
+# --- the timeline --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Entry:
+    """One questionnaire answered at a meeting, as the timeline lists it."""
+
+    who: str
+    role: str
+    title: str
+    total: str | None
+    missing: int
+    voided: bool
+
+
+@dataclass(frozen=True)
+class TimelineMeeting:
+    """A meeting in the timeline: date, number, kind and who answered what."""
+
+    id: str
+    number: int
+    type: str
+    date_text: str
+    entries: tuple[Entry, ...]
+
+    @property
+    def by_person(self) -> list[tuple[str, list[Entry]]]:
+        """The entries grouped by who answered, in the order they first answered."""
+        groups: dict[str, list[Entry]] = {}
+        for e in self.entries:
+            groups.setdefault(e.who, []).append(e)
+        return list(groups.items())
+
+
+def short_title(pack: Instrument, opt: Options) -> str:
+    """ORS, CORS, SRS … by their well-known codes; other packs by their title."""
+    return pack.id.upper() if len(pack.id) <= 5 else opt.text(pack.title)
+
+
+def timeline(data: CaseTrajectories, opt: Options) -> list[TimelineMeeting]:
+    """The meetings, newest first, with every answer (voided ones marked)."""
+    names: dict[tuple[str, str | None], str] = {}
+    out = []
+    for m in reversed(data.meetings):
+        entries = []
+        for a in data.timeline.get(m.id, ()):
+            name = names.get((a.role, a.label))
+            if name is None:
+                name = names[(a.role, a.label)] = _name(a.role, a.label, opt.role_name)
+            entries.append(Entry(name, a.role, short_title(a.instrument, opt),
+                                 None if a.total_tenths is None
+                                 else opt.fmt.value(a.total_tenths, _decimals(a.instrument)),
+                                 a.missing, a.voided))
+        out.append(TimelineMeeting(str(m.id), m.number, m.type, opt.fmt.date(m.held_on),
+                                   tuple(entries)))
+    return out

@@ -22,7 +22,15 @@ from feedback.cases.forms import (
 )
 from feedback.errors import message_for
 from feedback.models import ResponseVoid
-from feedback.services import access, cases, instruments, invitations, responses, trajectories
+from feedback.services import (
+    access,
+    cases,
+    expected,
+    instruments,
+    invitations,
+    responses,
+    trajectories,
+)
 from feedback.services.access import Action
 from feedback.services.errors import Invalid, NotFound
 
@@ -103,12 +111,25 @@ def _may(actor, case) -> dict[str, bool]:
         ("hand_over", Action.hand_over))}
 
 
+def _chart_notes() -> dict[str, str]:
+    """Words the charts print in tables and boxes, in the staff member's language."""
+    return {"fallen": _("fallen reliably"), "faces": _("faces version"),
+            "low": _("under the cut-off"), "fall": _("fell 1 point or more"),
+            "ask": _("ask about"), "no_total": _("no total (an item skipped)"),
+            "skipped": _("skipped"), "dont_know": _("don't know"),
+            "shares": _("9–10: {top} · 1–3: {bottom} ({n} answers)")}
+
+
 def _case_page(case, participant_form=None, meeting_form=None, status=200):
-    data = trajectories.for_case(case, families=("outcome",))
+    data = trajectories.for_case(case)
+    after = current_app.config.get("FEEDBACK_NOT_ON_TRACK_AFTER", 4)
+    opt = charts.page_options(notes=_chart_notes(), not_on_track_after=after,
+                              **expected.for_page(case))
     meeting_form = meeting_form or MeetingForm(formdata=None)
     _date_bounds(meeting_form.held_on, cases.meeting_window(case, clock.today()))
     return render_template(
-        "cases/show.html", case=case, graph=charts.family_graph(data, "outcome"),
+        "cases/show.html", case=case, graphs=charts.case_charts(data, opt),
+        timeline=charts.timeline(data, opt), not_on_track_after=after,
         participant_form=participant_form or ParticipantForm(formdata=None),
         meeting_form=meeting_form, may=_may(sessions.staff_actor(), case),
         voided=responses.voided_responses(case), reopen_form=ReopenForm(),

@@ -25,7 +25,7 @@ from feedback.models import (
     TeamMembership,
     User,
 )
-from feedback.services import access, audit
+from feedback.services import access, audit, expected
 from feedback.services.access import Action
 from feedback.services.actors import Actor
 from feedback.services.errors import Invalid
@@ -280,6 +280,8 @@ def close_case(actor: Actor, case: Case, closed_on: date) -> Case:
     case.closed_on = closed_on
     audit.record(actor, "case.close", "case", case.id, detail=_behalf(actor, case))
     db.session.commit()
+    # The case's episodes are closed now: the expected ranges include them (decision 20).
+    expected.compute(case.organisation_id)
     return case
 
 
