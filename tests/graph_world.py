@@ -100,10 +100,11 @@ def history(owner, team, reference="SAG-GRAF", birth_year=2015, meetings=12) -> 
             record(m, mother, "parent-coordination", 3 + n // 5)
     # The wrong person answered at meeting 4; a skipped item at meeting 8.
     db.session.flush()
-    fourth = sorted(case.meetings, key=lambda x: x.held_on)[3]
-    record(fourth, father, "cors", 9.0, subject="self", voided_by=owner)
-    eighth = sorted(case.meetings, key=lambda x: x.held_on)[7]
-    record(eighth, child, "cors", {"me": "skipped", "family": 7, "school": 7,
-                                   "everything": 7}, subject="self")
+    held = sorted(case.meetings, key=lambda x: x.held_on)
+    if len(held) > 3:
+        record(held[3], father, "cors", 9.0, subject="self", voided_by=owner)
+    if len(held) > 7:
+        record(held[7], child, "cors", {"me": "skipped", "family": 7, "school": 7,
+                                        "everything": 7}, subject="self")
     db.session.commit()
     return case

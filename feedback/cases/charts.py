@@ -455,11 +455,11 @@ def outcome_chart(data: CaseTrajectories, axis: TimeAxis, opt: Options,
                   family: str = "outcome") -> Chart:
     """One line per respondent (never merged), cut-offs, change bands, signals."""
     chart = Chart(id=f"graph-{family}", family=family, kind="line")
-    trajectories = [t for t in data.family(family) if t.ratings]
+    trajectories = [t for t in data.family(family) if t.answered]
     if not trajectories:
         return chart
     top = max((r.instrument.total_max_tenths or 400) for t in trajectories
-              for r in t.ratings) / 10
+              for r in t.answered) / 10
     y = _Y(0, top, chart.top, chart.bottom)
     chart.y_ticks = _ticks(y, 0, int(top), max(int(top) // 4, 1), opt.fmt)
     chart.x_ticks = axis.ticks
@@ -501,18 +501,22 @@ def outcome_chart(data: CaseTrajectories, axis: TimeAxis, opt: Options,
                 lower = [f"{round(x, 1)},{y(lo / 10)}" for x, (lo, _hi) in reversed(corners)]
                 s.expected = " ".join(upper + lower)
         first_total = counted[0].total_tenths if counted else None
+        fallen = {id(r) for r, f in zip(t.ratings, fell, strict=True) if f}
         notes = []
-        for r, fallen in zip(t.ratings, fell, strict=True):
+        for r in t.answered:
             bits = []
-            if first_total is not None and r.psychometric and r is not counted[0]:
+            if r.total_tenths is None:
+                bits.append(opt.notes.get("no_total", "no total"))
+            elif first_total is not None and r.psychometric and r is not counted[0]:
                 bits.append(opt.fmt.signed(r.total_tenths - first_total))
-            if fallen:
+            if id(r) in fallen:
                 bits.append(opt.notes.get("fallen", "fallen"))
             if not r.psychometric:
                 bits.append(opt.notes.get("faces", "faces"))
             notes.append(", ".join(bits))
-        chart.rows += _rows(name, t.role, ((r, r.total_tenths, i, n) for r, i, n in
-                                           zip(t.ratings, items, notes, strict=True)),
+        # The table has every answer, a questionnaire without a total too.
+        chart.rows += _rows(name, t.role, ((r, r.total_tenths, _item_text(r, opt), n)
+                                           for r, n in zip(t.answered, notes, strict=True)),
                             opt.fmt, opt.text)
         chart.series.append(s)
     chart.cutoffs = [(y(c / 10), opt.fmt.tenths(c)) for c in sorted(cutoffs)]

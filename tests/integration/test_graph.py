@@ -1,23 +1,26 @@
-"""The case graph: one line per respondent, each with the cut-off for its subject's age."""
+"""The case page's graphs: every answer shown, the points as stored, a constant number of queries."""
 
+import re
 import uuid
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import event, func, select
 
 from feedback.cases import charts
-from feedback.extensions import db
+from feedback.extensions import db as _db
 from feedback.instruments.scoring import ItemAnswer
-from feedback.models import InvitationToken
-from feedback.services import cases, responses, trajectories
+from feedback.models import AuditEvent, InvitationToken, Meeting, Response, ResponseVoid
+from feedback.services import cases, expected, responses, trajectories
 from feedback.services.actors import Actor
 from feedback.services.invitations import hash_token
 from tests import factories as f
+from tests import graph_world
 from tests.conftest import TODAY
 
 
 def _answer(link, per_item: str):
     """Answer the invitation's next questionnaire with the same value on every item."""
-    token = db.session.scalar(select(InvitationToken).where(
+    token = _db.session.scalar(select(InvitationToken).where(
         InvitationToken.token_hash == hash_token(link.token)))
     position = responses.next_position(token)
     _item, instrument = responses.bundle_item(token, position)
@@ -26,20 +29,126 @@ def _answer(link, per_item: str):
                      "da")
 
 
-def test_each_respondent_has_a_line_and_the_cutoff_for_whom_it_is_about(db):
+def test_each_respondent_has_a_line_and_the_cutoff_for_whom_it_is_about(app, db):
     w = f.world()
     the_case = f.case(w.anna, w.north, birth_year=TODAY.year - 10)  # a 9-year-old
     mother = cases.add_participant(f.actor(w.anna), the_case, "mother")
     meeting = f.meeting(w.anna, the_case)
     _answer(f.invite(w.anna, meeting, f.child_of(the_case), ["cors"]), "6")
     _answer(f.invite(w.anna, meeting, mother, ["ors"]), "5")  # about the child
-    # Another family, added to the mother's invitation: not drawn.
-    _answer(f.invite(w.anna, meeting, mother, ["srs"]), "9")
-    drawn = charts.family_graph(trajectories.for_case(the_case))
+    _answer(f.invite(w.anna, meeting, mother, ["srs"]), "9")  # another family: its own graph
+    with app.test_request_context():
+        drawn = charts.family_graph(trajectories.for_case(the_case))
     by_role = {s.role: s for s in drawn.series}
     assert set(by_role) == {"child", "mother"}  # never merged, session scale left out
-    assert [p.total for p in by_role["child"].points] == [24.0]
-    assert [p.total for p in by_role["mother"].points] == [20.0]
+    assert [p.value for p in by_role["child"].points] == [24.0]
+    assert [p.value for p in by_role["mother"].points] == [20.0]
     # The mother rates her 9-year-old: the 6–12 cut-off, not the adult 25.
-    assert by_role["mother"].cutoff == 32.0 and by_role["child"].cutoff == 32.0
-    assert [value for value, _y in drawn.cutoffs] == [32.0]
+    assert by_role["mother"].cutoff_text == "32,0" == by_role["child"].cutoff_text
+    assert [text for _y, text in drawn.cutoffs] == ["32,0"]
+
+
+def _page(client, case) -> str:
+    response = client.get(f"/cases/{case.id}")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def _figure(html: str, family: str) -> str:
+    start = html.index(f'data-family="{family}"')
+    return html[start:html.index("</figure>", start)]
+
+
+def test_one_graph_per_family_with_answers_and_nothing_hidden(client, db):
+    w = f.world()
+    case = graph_world.history(w.anna, w.north)
+    f.login(client, w.anna)
+    html = _page(client, case)
+    families = re.findall(r'<figure class="graph" id="[^"]+" data-family="([^"]+)"', html)
+    assert families == ["outcome", "session", "meeting-experience", "ruler", "coordination"]
+    # Every answer that was not voided is a row of a table alternative …
+    kept = db.session.scalar(
+        select(func.count()).select_from(Response).join(Meeting)
+        .outerjoin(ResponseVoid).where(Meeting.case_id == case.id,
+                                       ResponseVoid.response_id.is_(None)))
+    assert html.count("<tr") - html.count("<thead><tr") == kept
+    # … and the timeline lists every answer, the voided one marked, the skipped item said.
+    assert html.count('class="voided-mark"') == 1
+    assert "1 item skipped" in html or "1 spørgsmål sprunget over" in html
+    # The caseworker's own ruler rating is a line of its own.
+    assert 'data-role="staff"' in _figure(html, "ruler")
+
+
+def test_points_carry_their_date_and_value_as_stored(client, db):
+    w = f.world()
+    case = graph_world.history(w.anna, w.north)
+    f.login(client, w.anna)
+    figure = _figure(_page(client, case), "outcome")
+    drawn = sorted(re.findall(r'data-date="([0-9-]+)" data-value="([0-9.]+)"', figure))
+    stored = sorted(
+        (str(r.held_on), str(r.total_tenths / 10)) for r in db.session.execute(
+            select(Meeting.held_on, Response.total_tenths).join(Meeting)
+            .join(Response.instrument_version).outerjoin(ResponseVoid)
+            .where(Meeting.case_id == case.id, ResponseVoid.response_id.is_(None),
+                   Response.total_tenths.is_not(None)).filter_by(family="outcome")))
+    # Mother and father at every meeting; the child at all but the 8th (an item skipped).
+    assert drawn == stored and len(drawn) == 3 * 12 - 1
+    assert figure.count('class="hollow"') == 1  # the YCORS at the first meeting
+
+
+def _history_of(n: int, w, reference: str):
+    return graph_world.history(w.anna, w.north, reference=reference, meetings=n)
+
+
+def test_the_number_of_statements_does_not_grow_with_the_meetings(app, client, db):
+    w = f.world()
+    small, large = _history_of(4, w, "SAG-4"), _history_of(12, w, "SAG-12")
+    f.login(client, w.anna)
+    _page(client, large)  # the first view fills the per-process cache of definitions
+    counts = []
+    for case in (small, large, small):
+        seen = []
+
+        def count(conn, cursor, statement, *args, seen=seen):
+            seen.append(statement)
+
+        event.listen(_db.engine, "before_cursor_execute", count)
+        try:
+            _page(client, case)
+        finally:
+            event.remove(_db.engine, "before_cursor_execute", count)
+        counts.append(len(seen))
+    assert counts[0] == counts[1] == counts[2], counts
+    assert counts[0] < 30
+
+
+def test_one_audit_row_per_view(client, db):
+    w = f.world()
+    case = _history_of(6, w, "SAG-6")
+    f.login(client, w.anna)
+    before = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    _page(client, case)
+    after = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    assert after - before == 1
+
+
+def test_expected_range_drawn_from_closed_episodes_and_explained_below_thirty(client, db):
+    w = f.world()
+    case = _history_of(6, w, "SAG-OPEN")
+    f.login(client, w.anna)
+    assert 'data-reason="not_computed"' in _page(client, case)
+    # 29 closed cases with a child whose CORS starts at 20.0 and rises: too few.
+    for n in range(29):
+        closed = _history_of(6, w, f"SAG-C{n}")
+        closed.closed_on = closed.meetings[-1].held_on + timedelta(days=1)
+    db.session.commit()
+    expected.compute(w.org.id)
+    html = _page(client, case)
+    assert 'class="expected"' not in html
+    reason = re.search(r'data-reason="too_few">([^<]*)<', html)
+    assert reason and " 29" in reason.group(1) and " 30 " in reason.group(1)
+    # Closing one more case through the service recomputes the table.
+    last = _history_of(6, w, "SAG-C29")
+    cases.close_case(f.actor(w.anna), last, TODAY)
+    html = _page(client, case)
+    assert html.count('class="expected"') >= 1
