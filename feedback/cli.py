@@ -8,6 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup
 
+from feedback.commands.expected import expected_range
 from feedback.commands.export import export
 from feedback.commands.imports import import_command
 from feedback.instruments.loader import load_pack, registry, scan_packs
@@ -25,6 +26,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(export)
     app.cli.add_command(import_command)
+    app.cli.add_command(expected_range)
 
 
 instruments = AppGroup("instruments", help="Instrument packs.")

@@ -18,7 +18,8 @@ import pytest
 from tests.deploy.support import GUNICORN_CONF, SYSTEMD, run
 
 UNITS = ("feedback.service", "feedback-backup.service", "feedback-backup.timer",
-         "feedback-retention.service", "feedback-retention.timer")
+         "feedback-retention.service", "feedback-retention.timer",
+         "feedback-expected-range.service", "feedback-expected-range.timer")
 FLASK = "/opt/feedback/.venv/bin/flask --app feedback"
 
 
@@ -104,6 +105,7 @@ def test_the_service_migrates_then_starts_gunicorn_and_does_not_loop_on_a_bad_sc
 @pytest.mark.parametrize(("job", "command"), [
     ("feedback-backup", "backup"),
     ("feedback-retention", "retention run"),
+    ("feedback-expected-range", "expected-range compute"),
 ])
 def test_scheduled_jobs_run_their_command_as_the_service_does(job, command):
     service, timer = _lines(f"{job}.service"), _lines(f"{job}.timer")
@@ -128,3 +130,13 @@ def test_retention_runs_after_the_nightly_backup():
                      if line.startswith("OnCal"))
     assert backup < retention  # *-*-* HH:MM:SS, compared as text
     assert "After=feedback-backup.service" in _lines("feedback-retention.service")
+
+
+def test_expected_ranges_are_computed_after_the_retention_run():
+    retention = next(line for line in _lines("feedback-retention.timer")
+                     if line.startswith("OnCal"))
+    ranges = next(line for line in _lines("feedback-expected-range.timer")
+                  if line.startswith("OnCal"))
+    assert retention < ranges
+    assert "After=feedback-backup.service feedback-retention.service" in _lines(
+        "feedback-expected-range.service")

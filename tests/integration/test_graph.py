@@ -9,7 +9,14 @@ from sqlalchemy import event, func, select
 from feedback.cases import charts
 from feedback.extensions import db as _db
 from feedback.instruments.scoring import ItemAnswer
-from feedback.models import AuditEvent, InvitationToken, Meeting, Response, ResponseVoid
+from feedback.models import (
+    AuditEvent,
+    ExpectedRange,
+    InvitationToken,
+    Meeting,
+    Response,
+    ResponseVoid,
+)
 from feedback.services import cases, expected, responses, trajectories
 from feedback.services.actors import Actor
 from feedback.services.invitations import hash_token
@@ -152,3 +159,16 @@ def test_expected_range_drawn_from_closed_episodes_and_explained_below_thirty(cl
     cases.close_case(f.actor(w.anna), last, TODAY)
     html = _page(client, case)
     assert html.count('class="expected"') >= 1
+
+
+def test_the_nightly_command_computes_the_ranges(app, db):
+    w = f.world()
+    for n in range(30):
+        closed = _history_of(6, w, f"SAG-N{n}")
+        closed.closed_on = closed.meetings[-1].held_on + timedelta(days=1)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["expected-range", "compute"])
+    assert result.exit_code == 0, result.output
+    assert "Testkommune: " in result.output
+    stored = int(result.output.split("Testkommune: ")[1].split()[0])
+    assert stored == db.session.scalar(select(func.count()).select_from(ExpectedRange)) > 0
