@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from feedback.instruments import scoring, signals
 from feedback.instruments.schema import Instrument
@@ -77,20 +78,22 @@ class Formatter:
     def for_page(cls) -> Formatter:
         """The formatter of the current request's language."""
         from babel.numbers import get_decimal_symbol
-        from flask_babel import format_date, format_percent, get_locale
+        from flask_babel import format_percent, get_locale
 
         locale = get_locale()
-        return cls(get_decimal_symbol(locale), lambda d: format_date(d, "short"),
+        name = str(locale)
+        return cls(get_decimal_symbol(locale), lambda d: _short_date(name, d),
                    lambda share: format_percent(share))
 
     def tenths(self, value: float | int | None) -> str:
         """73 → "7,3" (one decimal; rounded when the value is not whole tenths)."""
         if value is None:
             return "–"
-        value = round(value)
-        sign = "−" if value < 0 else ""
-        value = abs(value)
-        return f"{sign}{value // 10}{self.decimal}{value % 10}"
+        if type(value) is not int:
+            value = round(value)
+        if value < 0:
+            return f"−{-value // 10}{self.decimal}{-value % 10}"
+        return f"{value // 10}{self.decimal}{value % 10}"
 
     def value(self, value: int | None, decimals: int = 1) -> str:
         """A value in tenths with the scale's decimals: "7,3", or "7" on a whole-number scale."""
@@ -114,6 +117,14 @@ class Formatter:
     def percent(self, share: float | None) -> str:
         """A share (0.8) as a percentage in the page's format."""
         return "–" if share is None else self._percent(share)
+
+
+@lru_cache(maxsize=50_000)
+def _short_date(locale: str, day: date) -> str:
+    """A date in the locale's short format; the same text every time, so kept."""
+    from babel.dates import format_date
+
+    return format_date(day, "short", locale=locale)
 
 
 # --- the shared time axis --------------------------------------------------------
@@ -212,6 +223,8 @@ class SeriesView:
     cutoff_text: str | None = None
     #: For the small graphs: a sentence beside the line (shares of 9–10 and 1–3).
     note: str | None = None
+    #: The points as markup (cases/fragments.py), built once the geometry is done.
+    markup: str = ""
 
 
 @dataclass
@@ -283,6 +296,8 @@ class Chart:
     concern_text: str | None = None
     #: The ruler: the date of the latest meeting, whose ratings ``bars`` holds.
     latest_date: str = ""
+    #: The table alternative's rows as markup (cases/fragments.py).
+    rows_markup: str = ""
     #: The signals in force, with their numbers as printed: (series, signal, texts).
     found: list[tuple[SeriesView, signals.Signal, dict[str, str]]] = field(default_factory=list)
 
@@ -315,16 +330,23 @@ def _name(role: str, label: str | None, role_name: Callable[[str], str]) -> str:
 
 def _item_text(rating: Rating, opt: Options) -> str:
     """Every item's value in one line: "Me 6,1 · Family 6,0 · …", skips said as such."""
+    found = opt._items.get(id(rating))
+    if found is None:
+        found = opt._items[id(rating)] = _items_line(rating, opt)
+    return found
+
+
+def _items_line(rating: Rating, opt: Options) -> str:
     parts = []
-    codes = {v.key: v.missing_code for v in rating.items}
-    for item in rating.instrument.items:
-        value = rating.value(item.key)
-        if value is None:
-            code = codes.get(item.key)
+    given = {v.key: v for v in rating.items}
+    for key, label in opt.item_labels(rating.instrument):
+        answer = given.get(key)
+        if answer is None or answer.value_tenths is None:
+            code = answer.missing_code if answer else None
             shown = opt.notes.get(code, code) if code else "–"
         else:
-            shown = opt.fmt.tenths(value)
-        parts.append(f"{opt.text(item.label) or item.key} {shown}")
+            shown = opt.fmt.tenths(answer.value_tenths)
+        parts.append(f"{label} {shown}")
     return " · ".join(parts)
 
 
@@ -388,11 +410,6 @@ def _end_labels(series: list[SeriesView], chart: Chart) -> None:
         previous = y
 
 
-def _overlaps(box, boxes) -> bool:
-    x0, y0, x1, y1 = box
-    return any(x0 < b[2] and b[0] < x1 and y0 < b[3] and b[1] < y1 for b in boxes)
-
-
 def _place_labels(series: list[SeriesView], chart: Chart) -> None:
     """Print each point's value above or below it where it collides with nothing.
 
@@ -400,8 +417,28 @@ def _place_labels(series: list[SeriesView], chart: Chart) -> None:
     the latest back; a label that fits nowhere is left out (the point still
     tells its value when tapped or focused, and the table has it).
     """
-    obstacles = [(p.x - 7, p.y - 7, p.x + 7, p.y + 7) for s in series for p in s.points]
-    placed: list[tuple[float, float, float, float]] = []
+    grid: dict[tuple[int, int], list[tuple[float, float, float, float, object]]] = {}
+
+    def cells(box):
+        for gx in range(int(box[0] // 40), int(box[2] // 40) + 1):
+            for gy in range(int(box[1] // 20), int(box[3] // 20) + 1):
+                yield gx, gy
+
+    def add(box, owner):
+        for cell in cells(box):
+            grid.setdefault(cell, []).append((*box, owner))
+
+    def free(box, owner) -> bool:
+        x0, y0, x1, y1 = box
+        for cell in cells(box):
+            for ox0, oy0, ox1, oy1, other in grid.get(cell, ()):
+                if other is not owner and x0 < ox1 and ox0 < x1 and y0 < oy1 and oy0 < y1:
+                    return False
+        return True
+
+    for s in series:
+        for p in s.points:
+            add((p.x - 7, p.y - 7, p.x + 7, p.y + 7), p)
     first = [s.points[0] for s in series if s.points]
     rest = sorted((p for s in series for p in s.points[1:]),
                   key=lambda p: (p.flag is None, -p.x))
@@ -414,12 +451,10 @@ def _place_labels(series: list[SeriesView], chart: Chart) -> None:
             box = (p.x - width / 2, p.y + dy - 13, p.x + width / 2, p.y + dy + 3)
             if box[1] < 2 or box[3] > chart.bottom or box[0] < chart.left - 10:
                 continue
-            if _overlaps(box, placed) or _overlaps(box, [o for o in obstacles if not (
-                    o[0] == p.x - 7 and o[1] == p.y - 7)]):
-                continue
-            p.labelled, p.label_y = True, round(p.y + dy, 1)
-            placed.append(box)
-            break
+            if free(box, p):
+                p.labelled, p.label_y = True, round(p.y + dy, 1)
+                add(box, None)
+                break
 
 
 def _decimals(pack: Instrument) -> int:
@@ -428,9 +463,9 @@ def _decimals(pack: Instrument) -> int:
 
 
 def _rows(t_name: str, role: str, ratings: Iterable[tuple[Rating, int | None, str, str]],
-          fmt: Formatter, text: Callable) -> list[Row]:
+          fmt: Formatter, text: Callable[[Instrument], str]) -> list[Row]:
     return [Row(t_name, role, fmt.date(r.meeting.held_on), r.meeting.number,
-                text(r.instrument.title), fmt.tenths(value), items, note, bool(note),
+                text(r.instrument), fmt.tenths(value), items, note, bool(note),
                 not r.psychometric)
             for r, value, items, note in ratings]
 
@@ -449,6 +484,24 @@ class Options:
     expected_reason: str | None = None
     expected_numbers: dict = field(default_factory=dict)
     notes: dict = field(default_factory=dict)
+    _labels: dict = field(default_factory=dict)
+    _items: dict = field(default_factory=dict)
+    _titles: dict = field(default_factory=dict)
+
+    def item_labels(self, pack: Instrument) -> list[tuple[str, str]]:
+        """(key, label) of a pack's items in the page's language, looked up once per page."""
+        found = self._labels.get(id(pack))
+        if found is None:
+            found = self._labels[id(pack)] = [(i.key, self.text(i.label) or i.key)
+                                              for i in pack.items]
+        return found
+
+    def title(self, pack: Instrument) -> str:
+        """A pack's title in the page's language, looked up once per page."""
+        found = self._titles.get(id(pack))
+        if found is None:
+            found = self._titles[id(pack)] = self.text(pack.title)
+        return found
 
 
 def outcome_chart(data: CaseTrajectories, axis: TimeAxis, opt: Options,
@@ -517,7 +570,7 @@ def outcome_chart(data: CaseTrajectories, axis: TimeAxis, opt: Options,
         # The table has every answer, a questionnaire without a total too.
         chart.rows += _rows(name, t.role, ((r, r.total_tenths, _item_text(r, opt), n)
                                            for r, n in zip(t.answered, notes, strict=True)),
-                            opt.fmt, opt.text)
+                            opt.fmt, opt.title)
         chart.series.append(s)
     chart.cutoffs = [(y(c / 10), opt.fmt.tenths(c)) for c in sorted(cutoffs)]
     chart.has_hollow = any(p.hollow for s in chart.series for p in s.points)
@@ -574,7 +627,7 @@ def session_chart(data: CaseTrajectories, axis: TimeAxis, opt: Options) -> Chart
                                               opt.fmt.tenths(r.value(item.key))))
         chart.rows += _rows(name, t.role, ((r, r.total_tenths, i, n) for r, i, n in
                                            zip(t.answered, items, notes, strict=True)),
-                            opt.fmt, opt.text)
+                            opt.fmt, opt.title)
         chart.series.append(s)
     chart.cutoffs = [(y(c / 10), opt.fmt.tenths(c)) for c in sorted(cutoffs)]
     chart.has_hollow = any(p.hollow for s in chart.series for p in s.points)
@@ -640,7 +693,7 @@ def experience_chart(data: CaseTrajectories, axis: TimeAxis, opt: Options) -> Ch
         name = _name(t.role, t.label, opt.role_name)
         chart.rows += _rows(name, t.role, (
             (r, None, _item_text(r, opt), "")
-            for r in t.answered), opt.fmt, opt.text)
+            for r in t.answered), opt.fmt, opt.title)
         for row in chart.rows:
             row.value = ""
     return chart
@@ -685,7 +738,7 @@ def coordination_chart(data: CaseTrajectories, axis: TimeAxis, opt: Options,
             per_theme = scores[(t.key, id(r))]
             chart.rows.append(Row(
                 name, t.role, opt.fmt.date(r.meeting.held_on), r.meeting.number,
-                opt.text(r.instrument.title), opt.fmt.tenths(r.total_tenths),
+                opt.title(r.instrument), opt.fmt.tenths(r.total_tenths),
                 " · ".join(f"{opt.text(th.label)} {opt.fmt.tenths(per_theme.get(th.key))}"
                            for th in pack.themes)))
     return chart
@@ -726,7 +779,7 @@ def ruler_chart(data: CaseTrajectories, axis: TimeAxis, opt: Options) -> Chart:
         for r, band, c in zip(t.ratings, texts, concern, strict=True):
             value = opt.fmt.value(r.total_tenths, 0)
             chart.rows.append(Row(name, t.role, opt.fmt.date(r.meeting.held_on),
-                                  r.meeting.number, opt.text(r.instrument.title), value, band,
+                                  r.meeting.number, opt.title(r.instrument), value, band,
                                   opt.notes.get("concern", "") if c else "", c))
             if r.meeting.number == latest:
                 span = (high - low) or 1
@@ -775,9 +828,20 @@ def case_charts(data: CaseTrajectories, opt: Options, families: Iterable[str] | 
             if chart.empty:
                 chart = outcome_chart(data, axis, opt, family)
         if not chart.empty:
-            _signal_texts(chart, opt.fmt)
+            _finish(chart, opt)
             charts.append(chart)
     return charts
+
+
+def _finish(chart: Chart, opt: Options) -> None:
+    """The signals' printed numbers and the repeated markup, once the geometry is done."""
+    from feedback.cases import fragments
+
+    _signal_texts(chart, opt.fmt)
+    for c in [chart, *chart.panels]:
+        for s in c.series:
+            s.markup = fragments.points(s)
+    chart.rows_markup = fragments.rows(chart, opt.notes)
 
 
 def _signal_texts(chart: Chart, fmt: Formatter) -> None:
@@ -825,7 +889,7 @@ def family_graph(data: CaseTrajectories, family: str = "outcome", opt: Options |
     axis = TimeAxis(data.meetings, opt.fmt)
     build = BUILDERS.get(family, outcome_chart)
     chart = build(data, axis, opt)
-    _signal_texts(chart, opt.fmt)
+    _finish(chart, opt)
     return chart
 
 
@@ -856,6 +920,8 @@ class TimelineMeeting:
     type: str
     date_text: str
     entries: tuple[Entry, ...]
+    #: Who answered what, as markup (cases/fragments.py).
+    markup: str = ""
 
     @property
     def by_person(self) -> list[tuple[str, list[Entry]]]:
@@ -868,11 +934,13 @@ class TimelineMeeting:
 
 def short_title(pack: Instrument, opt: Options) -> str:
     """ORS, CORS, SRS … by their well-known codes; other packs by their title."""
-    return pack.id.upper() if len(pack.id) <= 5 else opt.text(pack.title)
+    return pack.id.upper() if len(pack.id) <= 5 else opt.title(pack)
 
 
 def timeline(data: CaseTrajectories, opt: Options) -> list[TimelineMeeting]:
     """The meetings, newest first, with every answer (voided ones marked)."""
+    from feedback.cases import fragments
+
     names: dict[tuple[str, str | None], str] = {}
     out = []
     for m in reversed(data.meetings):
@@ -885,6 +953,8 @@ def timeline(data: CaseTrajectories, opt: Options) -> list[TimelineMeeting]:
                                  None if a.total_tenths is None
                                  else opt.fmt.value(a.total_tenths, _decimals(a.instrument)),
                                  a.missing, a.voided))
-        out.append(TimelineMeeting(str(m.id), m.number, m.type, opt.fmt.date(m.held_on),
-                                   tuple(entries)))
+        meeting = TimelineMeeting(str(m.id), m.number, m.type, opt.fmt.date(m.held_on),
+                                  tuple(entries))
+        object.__setattr__(meeting, "markup", fragments.entries(meeting, opt.notes))
+        out.append(meeting)
     return out

@@ -6,6 +6,7 @@ import uuid
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from wtforms import SelectChoice
 
 from feedback import bidi, clock, labels, sessions
@@ -117,7 +118,12 @@ def _chart_notes() -> dict[str, str]:
             "low": _("under the cut-off"), "fall": _("fell 1 point or more"),
             "ask": _("ask about"), "no_total": _("no total (an item skipped)"),
             "skipped": _("skipped"), "dont_know": _("don't know"),
-            "shares": _("9–10: {top} · 1–3: {bottom} ({n} answers)")}
+            "shares": _("9–10: {top} · 1–3: {bottom} ({n} answers)"),
+            "who": _("Respondent"), "date": _("Date"), "meeting": _("Meeting"),
+            "version": _("Questionnaire"), "score": _("Score"), "items": _("Items"),
+            "band": _("Band"), "note": _("Note"), "voided": _("voided"),
+            "no_answers": _("No answers."), "concern": _("under the concern line"),
+            "skipped_n": lambda n: ngettext("%(num)d item skipped", "%(num)d items skipped", n)}
 
 
 def _case_page(case, participant_form=None, meeting_form=None, status=200):

@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, func, literal_column, select, type_coerce
 
 from feedback.extensions import db
 from feedback.instruments import signals
@@ -141,6 +141,37 @@ def _cut(meetings: list[MeetingPoint], until) -> list[MeetingPoint]:
     return meetings
 
 
+def _items(dialect: str):
+    """A response's answers in one text, ``key=73,key2=!skipped``: one row per response.
+
+    Aggregated by the database with the answers' primary-key index, so a case
+    page reads one row per questionnaire rather than one per item.
+    """
+    value = func.coalesce(cast(Answer.value_tenths, String), "!" + Answer.missing_code)
+    pair = Answer.item_key + "=" + value
+    joined = (func.string_agg(pair, literal_column("','")) if dialect == "postgresql"
+              else func.group_concat(pair, ","))
+    return select(joined).where(Answer.response_id == Response.id).scalar_subquery()
+
+
+def _parse(text: str | None) -> tuple[ItemValue, ...]:
+    if not text:
+        return ()
+    out = []
+    for pair in text.split(","):
+        key, _, value = pair.partition("=")
+        if value.startswith("!"):
+            out.append(ItemValue(key, None, value[1:]))
+        else:
+            out.append(ItemValue(key, int(value)))
+    return tuple(out)
+
+
+def _raw(column):
+    """A uuid column as the database returns it, without parsing each row into a UUID."""
+    return type_coerce(column, String)
+
+
 def for_case(case: Case, families: tuple[str, ...] | None = None, *,
              participants=None, until=None, include_staff: bool = True) -> CaseTrajectories:
     """The case's meetings, every respondent's series by family, and the timeline.
@@ -148,19 +179,24 @@ def for_case(case: Case, families: tuple[str, ...] | None = None, *,
     ``participants`` (ids) limits the series to those people (the family view,
     the meeting page); ``until`` (a meeting or its id) leaves out later
     meetings. Voided responses appear in the timeline only, never in a series.
+    Ids are kept as the database returns them and parsed once per meeting and
+    respondent, not once per row (a case with 200 meetings has thousands).
     """
-    meetings = _cut([
-        MeetingPoint(row.id, row.held_on, n, row.type.value)
-        for n, row in enumerate(db.session.execute(
-            select(Meeting.id, Meeting.held_on, Meeting.type).where(Meeting.case_id == case.id)
-            .order_by(Meeting.held_on, Meeting.created_at)), 1)
-    ], until)
-    by_id = {m.id: m for m in meetings}
+    conn = db.session.connection()
+    rows = conn.execute(
+        select(Meeting.id, _raw(Meeting.id).label("raw"), Meeting.held_on, Meeting.type)
+        .where(Meeting.case_id == case.id).order_by(Meeting.held_on, Meeting.created_at)).all()
+    meetings = _cut([MeetingPoint(row.id, row.held_on, n, row.type.value)
+                     for n, row in enumerate(rows, 1)], until)
+    by_raw = {row.raw: m for row, m in zip(rows, meetings, strict=False)}
     stmt = (
-        select(Response.id, Response.participant_id, Response.staff_user_id, Participant.role,
-               Participant.label, User.display_name, Response.meeting_id,
-               Response.total_tenths, Response.subject, Response.instrument_version_id,
-               InstrumentVersion.family, ResponseVoid.response_id.label("void_id"))
+        select(_raw(Response.id).label("id"), _raw(Response.participant_id).label("participant"),
+               Response.staff_user_id, Participant.role, Participant.label,
+               User.display_name, _raw(Response.meeting_id).label("meeting"),
+               Response.total_tenths, Response.subject,
+               _raw(Response.instrument_version_id).label("version"),
+               InstrumentVersion.family, _raw(ResponseVoid.response_id).label("void_id"),
+               _items(conn.dialect.name).label("items"))
         .join(Meeting, Meeting.id == Response.meeting_id)
         .outerjoin(Participant, Participant.id == Response.participant_id)
         .outerjoin(User, User.id == Response.staff_user_id)
@@ -169,18 +205,8 @@ def for_case(case: Case, families: tuple[str, ...] | None = None, *,
         .where(Meeting.case_id == case.id)
         .order_by(Meeting.held_on, Meeting.created_at, Response.submitted_at)
     )
-    answers = (
-        select(Answer.response_id, Answer.item_key, Answer.value_tenths, Answer.missing_code)
-        .join(Response, Response.id == Answer.response_id)
-        .join(Meeting, Meeting.id == Response.meeting_id)
-        .where(Meeting.case_id == case.id)
-        .order_by(Answer.response_id, Answer.position)
-    )
     if families is not None:
         stmt = stmt.where(InstrumentVersion.family.in_(families))
-        answers = answers.join(
-            InstrumentVersion, InstrumentVersion.id == Response.instrument_version_id
-        ).where(InstrumentVersion.family.in_(families))
     if participants is not None:
         ids = [p if isinstance(p, uuid.UUID) else uuid.UUID(str(getattr(p, "id", p)))
                for p in participants]
@@ -188,46 +214,54 @@ def for_case(case: Case, families: tuple[str, ...] | None = None, *,
         if include_staff:
             wanted = wanted | Response.staff_user_id.is_not(None)
         stmt = stmt.where(wanted)
-        answers = answers.where(wanted)
-    items: dict[uuid.UUID, list[ItemValue]] = {}
-    for row in db.session.execute(answers):
-        items.setdefault(row.response_id, []).append(
-            ItemValue(row.item_key, row.value_tenths, row.missing_code))
 
+    versions: dict = {}
+    ids: dict = {}
     found: dict[tuple, Trajectory] = {}
     result: dict[str, list[Trajectory]] = {}
     timeline: dict[uuid.UUID, list[Answered]] = {}
-    for row in db.session.execute(stmt):
-        meeting = by_id.get(row.meeting_id)
+    for row in conn.execute(stmt):
+        meeting = by_raw.get(row.meeting)
         if meeting is None:  # after ``until``
             continue
-        if row.participant_id is not None:
-            who, role, label = str(row.participant_id), row.role.value, row.label
+        if row.participant is not None:
+            who, role, label = row.participant, row.role.value, row.label
         else:
             who, role, label = f"staff-{row.staff_user_id}", STAFF_ROLE, row.display_name
-        instrument = by_version_id(row.instrument_version_id)
-        values = tuple(items.get(row.id, ()))
+        instrument = versions.get(row.version)
+        if instrument is None:
+            instrument = versions[row.version] = by_version_id(uuid.UUID(str(row.version)))
+        values = _parse(row.items)
         voided = row.void_id is not None
-        timeline.setdefault(row.meeting_id, []).append(Answered(
-            row.meeting_id, who, role, label, instrument, row.total_tenths,
+        key = str(who)
+        timeline.setdefault(meeting.id, []).append(Answered(
+            meeting.id, key, role, label, instrument, row.total_tenths,
             sum(1 for v in values if v.value_tenths is None), voided))
         if voided:  # kept for the record, never drawn (decision 46)
             continue
-        key = (row.family, who)
-        series = found.get(key)
+        series = found.get((row.family, key))
         if series is None:
-            series = found[key] = Trajectory(row.participant_id, role, label, row.family,
-                                             staff_user_id=row.staff_user_id)
+            participant_id = None
+            if row.participant is not None:
+                participant_id = ids.get(row.participant)
+                if participant_id is None:
+                    participant_id = ids[row.participant] = uuid.UUID(str(row.participant))
+            series = found[(row.family, key)] = Trajectory(
+                participant_id, role, label, row.family, staff_user_id=row.staff_user_id)
             result.setdefault(row.family, []).append(series)
         rating = Rating(meeting, row.total_tenths, instrument, values, row.subject.value,
                         row.id)
         series.answered.append(rating)
         if row.total_tenths is not None:
             series.ratings.append(rating)
-            series.cutoff_tenths = signals.cutoff_tenths(
-                instrument, subject=row.subject.value, role=role,
-                child_age=case.child_age_on(meeting.held_on))
     for family in result.values():
+        for series in family:
+            if series.ratings:
+                # The cut-off for whom the latest rating is about, at that meeting.
+                last = series.ratings[-1]
+                series.cutoff_tenths = signals.cutoff_tenths(
+                    last.instrument, subject=last.subject, role=series.role,
+                    child_age=case.child_age_on(last.meeting.held_on))
         family.sort(key=lambda t: (ROLE_ORDER.get(t.role, 9), t.label or ""))
     return CaseTrajectories(meetings, result, timeline)
 
