@@ -212,8 +212,8 @@ def page(conn, user_id: uuid.UUID, case_id: uuid.UUID, remote_addr: str | None) 
             for x, y, value, day, key, psychometric in s["points"]:
                 when = long_date(day)
                 unscaled = "" if psychometric else ' class="unscaled"'
-                out.append(f'<circle cx="{x}" cy="{y}" r="6"{unscaled}><title>{s["name"]}: '
-                           f"{value} ({when})</title></circle>")
+                out.append(f'<circle cx="{x}" cy="{y}" r="6"{unscaled} data-value="{value}">'
+                           f'<title>{s["name"]}: {value} ({when})</title></circle>')
                 table.append(f'<tr><td>{s["name"]}</td><td>{when}</td><td>{key}'
                              f'{"" if psychometric else "*"}</td><td class="num">{value}</td>'
                              f"</tr>\n")
