@@ -9,11 +9,14 @@ must do and shows what it shows:
 * load the case if the user is responsible for it (the access check);
 * write the audit row of the read and commit it before sending anything
   (SQLite: ``BEGIN IMMEDIATE``, WAL, ``synchronous=FULL``, as the app);
-* run the graph's indexed query (outcome totals per respondent over the
-  meetings), the meetings and the participants;
-* render the page: an SVG with one line and one titled point per answer, the
-  cut-off lines, a date under each meeting, the legend, the table of the same
-  numbers, the list of meetings with links, the participants and the forms.
+* run the graph's indexed query (every answer of the case with its item values
+  aggregated per answer, voided ones marked), the meetings and the participants;
+* render the page: an SVG with one line per respondent and one focusable point
+  per outcome answer, named with its date, meeting number, total and item
+  values; the cut-off lines, a date under each meeting, the legend, the table
+  of the same numbers with the items and the change from the first; the
+  timeline of meetings with who answered what (voided answers marked), the
+  participants and the forms.
 
 Instrument definitions are parsed once per process (they are frozen rows).
 Environment: ``BENCH_DATABASE``, ``BENCH_DATABASE_KIND``, ``FEEDBACK_SECRET_KEY``.
@@ -70,15 +73,21 @@ AUDIT = sql("""
     VALUES (?, ?, 'staff', 'case.view', 'case', ?, ?, NULL, ?)""")
 MEETINGS = sql("""SELECT id, held_on, type, mode FROM meetings WHERE case_id = ?
                   ORDER BY held_on, created_at""")
-GRAPH = sql("""
+#: Every answer of the case with its items in one text (key=73,key2=!skipped), as the app.
+ITEMS = ("(SELECT group_concat(a.item_key || '=' || coalesce(CAST(a.value_tenths AS TEXT), "
+         "'!' || a.missing_code), ',') FROM answers a WHERE a.response_id = r.id)") if SQLITE \
+    else ("(SELECT string_agg(a.item_key || '=' || coalesce(CAST(a.value_tenths AS TEXT), "
+          "'!' || a.missing_code), ',') FROM answers a WHERE a.response_id = r.id)")
+GRAPH = sql(f"""
     SELECT r.participant_id, p.role, p.label, r.meeting_id, m.held_on, r.total_tenths,
-           r.subject, iv.id
+           r.subject, iv.id, iv.family, v.response_id, {ITEMS}
     FROM responses r
     JOIN meetings m ON m.id = r.meeting_id
     JOIN participants p ON p.id = r.participant_id
     JOIN instrument_versions iv ON iv.id = r.instrument_version_id
-    WHERE m.case_id = ? AND iv.family = 'outcome' AND r.total_tenths IS NOT NULL
-    ORDER BY m.held_on, r.submitted_at""")
+    LEFT JOIN response_voids v ON v.response_id = r.id
+    WHERE m.case_id = ?
+    ORDER BY m.held_on, m.created_at, r.submitted_at""")
 PARTICIPANTS = sql("SELECT role, label FROM participants WHERE case_id = ? ORDER BY created_at")
 DEFINITION = sql("SELECT key, definition FROM instrument_versions WHERE id = ?")
 
@@ -86,14 +95,17 @@ _instruments: dict = {}
 _lock = threading.Lock()
 
 
-def instrument(conn, version_id) -> tuple[str, bool, list[tuple[int, int | None, int]]]:
-    """(key, psychometric, cut-offs as (min age, max age, tenths)), parsed once per process."""
+def instrument(conn, version_id):
+    """(key, psychometric, cut-offs as (min age, max age, tenths), item (key, Danish label)),
+    parsed once per process."""
     found = _instruments.get(version_id)
     if found is None:
         key, raw = conn.execute(DEFINITION, (version_id,)).fetchone()
         definition = json.loads(raw) if isinstance(raw, str) else raw
         cuts = [(c["min_age"], c["max_age"], c["value_tenths"]) for c in definition["cutoffs"]]
-        found = (key, definition["psychometric"], cuts)
+        labels = [(i["key"], escape(i["label"].get("da") or i["key"]))
+                  for i in definition["items"]]
+        found = (key, definition["psychometric"], cuts, labels)
         with _lock:
             _instruments[version_id] = found
     return found
@@ -153,16 +165,28 @@ def page(conn, user_id: uuid.UUID, case_id: uuid.UUID, remote_addr: str | None) 
         return (HEIGHT - BOTTOM) - value / 40 * ((HEIGHT - BOTTOM) - TOP)
 
     series: dict = {}
-    for participant_id, role, label, meeting_id, held_on, total, subject, version_id in rows:
-        key, psychometric, cuts = instrument(conn, version_id)
+    answered: dict = {}
+    numbers = {m[0]: n for n, m in enumerate(meetings, 1)}
+    for (participant_id, role, label, meeting_id, held_on, total, subject, version_id, family,
+         void, items) in rows:
+        key, psychometric, cuts, labels = instrument(conn, version_id)
+        name = ROLES[role] + (f" ({escape(label)})" if label else "")
+        shown = "" if total is None else f"{total // 10},{total % 10}"
+        answered.setdefault(meeting_id, []).append(
+            (name, key.upper(), shown, void is not None))
+        if family != "outcome" or total is None or void is not None:
+            continue
+        values = dict(pair.split("=") for pair in (items or "").split(",") if pair)
+        text = " · ".join(f"{lab} {int(values[k]) // 10},{int(values[k]) % 10}"
+                          if k in values and not values[k].startswith("!") else f"{lab} –"
+                          for k, lab in labels)
         day = as_date(held_on)
         s = series.get(participant_id)
         if s is None:
-            name = ROLES[role] + (f" ({escape(label)})" if label else "")
             s = series[participant_id] = {"name": name, "points": [], "cut": None}
         value = total / 10
         s["points"].append((x_of[meeting_id], y_of(value), value, day, key.upper(),
-                            psychometric))
+                            psychometric, text, numbers[meeting_id], shown))
         about_child = subject == "child" or role == "child"
         cut = cutoff(psychometric, cuts,
                      age_on(birth_year, birth_month, day) if about_child else None)
@@ -183,7 +207,7 @@ def page(conn, user_id: uuid.UUID, case_id: uuid.UUID, remote_addr: str | None) 
            + (f" · lukket {long_date(as_date(closed_on))}" if closed_on else "")
            + '</p></div>\n<section aria-labelledby="graph-title"><h2 id="graph-title">'
            "Hvordan det går (ORS-familien)</h2>\n"]
-    if not rows:
+    if not series:
         out.append("<p>Ingen vurderinger endnu.</p>")
     else:
         out.append(f'<figure class="graph"><svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
@@ -209,14 +233,21 @@ def page(conn, user_id: uuid.UUID, case_id: uuid.UUID, remote_addr: str | None) 
             path = " ".join(f"{x:.1f},{y:.1f}" for x, y, *_ in s["points"])
             out.append(f'<g class="series s{n_series % 6}"><title>{s["name"]}</title>'
                        f'<polyline points="{path}"/>')
-            for x, y, value, day, key, psychometric in s["points"]:
+            first = s["points"][0][2]
+            for x, y, value, day, key, psychometric, text, number, shown in s["points"]:
                 when = long_date(day)
                 unscaled = "" if psychometric else ' class="unscaled"'
-                out.append(f'<circle cx="{x}" cy="{y}" r="6"{unscaled} data-value="{value}">'
-                           f'<title>{s["name"]}: {value} ({when})</title></circle>')
-                table.append(f'<tr><td>{s["name"]}</td><td>{when}</td><td>{key}'
-                             f'{"" if psychometric else "*"}</td><td class="num">{value}</td>'
-                             f"</tr>\n")
+                out.append(f'<g class="pt" tabindex="0" role="img" aria-label="{s["name"]}: '
+                           f'{when} · #{number} · {shown} ({text})" data-date="{day}" '
+                           f'data-value="{value}" data-meeting="{number}">'
+                           f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6"{unscaled}/></g>')
+                change = round(value - first, 1)
+                table.append(f'<tr><td data-label="Besvarer">{s["name"]}</td>'
+                             f'<td data-label="Dato">{when}</td><td data-label="Møde" '
+                             f'class="num">{number}</td><td data-label="Skema">{key}'
+                             f'{"" if psychometric else "*"}</td><td data-label="Score" '
+                             f'class="num">{shown}</td><td data-label="Spørgsmål">{text}</td>'
+                             f'<td data-label="Bemærkning">{change:+}</td></tr>\n')
             out.append("</g>\n")
         out.append('</svg><figcaption><ul class="legend">')
         for n_series, s in enumerate(series.values()):
@@ -233,8 +264,17 @@ def page(conn, user_id: uuid.UUID, case_id: uuid.UUID, remote_addr: str | None) 
                '<ul class="meetings">\n')
     for meeting_id, held_on, type_, mode in reversed(meetings):
         mid = meeting_id if isinstance(meeting_id, str) else meeting_id.hex
-        out.append(f'<li><a href="/meetings/{uuid.UUID(mid)}">{long_date(as_date(held_on))} – '
-                   f"{TYPES[type_]} ({MODES[mode]})</a></li>\n")
+        who: dict = {}
+        for name, key, shown, voided in answered.get(meeting_id, ()):
+            entry = f"{key} {shown}" if shown else key
+            who.setdefault(name, []).append(
+                f'<del>{entry}</del> <span class="voided-mark">(annulleret)</span>'
+                if voided else entry)
+        lines = "".join(f"<li><strong>{name}:</strong> {' · '.join(e)}</li>"
+                        for name, e in who.items())
+        out.append(f'<li><a href="/meetings/{uuid.UUID(mid)}">{long_date(as_date(held_on))} · '
+                   f"#{numbers[meeting_id]} · {TYPES[type_]} ({MODES[mode]})</a>"
+                   f'<ul class="answered">{lines}</ul></li>\n')
     out.append('</ul><h3>Nyt møde</h3><form method="post" action="/cases/'
                f'{case_id}/meetings"><input type="date" name="held_on"><button class="primary">'
                'Opret møde</button></form></section>\n<section id="participants"><h2>Deltagere'
