@@ -153,3 +153,26 @@ class InviteForm(Form):
     def choices(self) -> list[str]:
         """Ticked families and specific versions, in that order."""
         return list(self.instruments.data or []) + list(self.versions.data or [])
+
+
+class CaseListForm(Form):
+    """Sorting and filtering the list of cases (a GET form, no CSRF token)."""
+
+    class Meta:
+        """A GET form changes nothing: no CSRF token in the address."""
+
+        csrf = False
+
+    q = StringField(_l("Case reference contains"), validators=[Optional(), Length(max=100)])
+    sort = SelectField(_l("Sort by"), default="signals", choices=[
+        SelectChoice("signals", _l("Signals first")),
+        SelectChoice("days", _l("Longest since a rating")),
+        SelectChoice("next", _l("Next meeting")),
+        SelectChoice("reference", _l("Case reference"))])
+    show = SelectField(_l("Show"), default="all", choices=[
+        SelectChoice("all", _l("All cases")),
+        SelectChoice("signals", _l("Only cases with a signal")),
+        SelectChoice("stale", _l("No rating for more than 6 weeks"))])
+    status = SelectField(_l("Status"), default="open", choices=[
+        SelectChoice("open", _l("Open")), SelectChoice("closed", _l("Closed")),
+        SelectChoice("all", _l("Open and closed"))])

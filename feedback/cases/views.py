@@ -13,6 +13,7 @@ from feedback import bidi, clock, labels, sessions
 from feedback.cases import charts, qr
 from feedback.cases.forms import (
     CaseForm,
+    CaseListForm,
     CloseForm,
     InviteForm,
     MeetingForm,
@@ -29,6 +30,7 @@ from feedback.services import (
     expected,
     instruments,
     invitations,
+    overview,
     responses,
     trajectories,
 )
@@ -53,10 +55,24 @@ def _meeting_or_404(meeting_id: str):
         abort(404)
 
 
+#: "No rating for a while": more than six weeks.
+STALE_DAYS = 42
+
+
 @bp.route("/cases")
 def index():
-    """The caseworker's or team lead's list of cases."""
-    return render_template("cases/index.html", rows=cases.list_cases(sessions.staff_actor()))
+    """The caseworker's list or the team lead's overview: latest scores, signals, dates."""
+    form = CaseListForm(request.args)
+    if not form.validate():
+        form = CaseListForm(formdata=None)
+    rows = overview.case_rows(
+        sessions.staff_actor(), sort=form.sort.data, text=form.q.data or "",
+        only_signals=form.show.data == "signals",
+        stale_days=STALE_DAYS if form.show.data == "stale" else None, status=form.status.data,
+        after=current_app.config.get("FEEDBACK_NOT_ON_TRACK_AFTER", 4))
+    fmt = charts.Formatter.for_page()
+    return render_template("cases/index.html", rows=rows, form=form, fmt=fmt,
+                           filtered=bool(request.args))
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])

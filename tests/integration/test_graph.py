@@ -172,3 +172,28 @@ def test_the_nightly_command_computes_the_ranges(app, db):
     assert "Testkommune: " in result.output
     stored = int(result.output.split("Testkommune: ")[1].split()[0])
     assert stored == db.session.scalar(select(func.count()).select_from(ExpectedRange)) > 0
+
+
+def test_the_list_shows_latest_scores_signals_and_dates_and_filters(client, db):
+    w = f.world()
+    _history_of(12, w, "SAG-A")  # the father fell, the mother is not on track
+    calm = _history_of(2, w, "SAG-B")  # two meetings: too early for a signal
+    f.meeting(w.anna, calm, held_on=TODAY + timedelta(days=9))  # planned
+    f.login(client, w.anna)
+    html = client.get("/cases?sort=signals&show=all&status=open").get_data(as_text=True)
+    rows = html.split("<tbody>")[1].split("</tbody>")[0].split("<tr")[1:]
+    assert "SAG-A" in rows[0] and "SAG-B" in rows[1]  # signals first
+    assert "31,6" in rows[0] and "22,4" in rows[0] and "17,6" in rows[0]
+    assert rows[0].count('class="signal-chip"') >= 3
+    assert 'class="signal-chip"' not in rows[1]
+    days = (TODAY - graph_world.DATES[11]).days
+    assert f'class="num">{days}</td>' in rows[0]
+    assert "intet planlagt" in rows[0]  # Danish, the default
+    assert (TODAY + timedelta(days=9)).strftime("%Y") in rows[1]
+    only = client.get("/cases?show=signals&sort=reference&status=open").get_data(as_text=True)
+    assert "SAG-A" in only and "SAG-B" not in only
+    found = client.get("/cases?q=sag-b&sort=reference&show=all&status=open").get_data(
+        as_text=True)
+    assert "SAG-B" in found and "SAG-A" not in found
+    # Nonsense in the address is ignored, never a 500.
+    assert client.get("/cases?sort=zzz&show=x&q=" + "x" * 500).status_code == 200
