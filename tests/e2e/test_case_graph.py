@@ -101,4 +101,14 @@ def test_case_graphs_at_tablet_and_phone_size(server, tablet, axe, database):
         outcome_table.locator("summary").click()
         page.locator("h1").scroll_into_view_if_needed()
         page.screenshot(path=str(SHOTS / f"case-page-{name}.png"), full_page=True)
+
+        # The list of cases: the latest scores and signals, and no table wider than the screen.
+        page.goto("/cases?sort=signals&show=signals&status=open")
+        row = page.locator("table.case-list tbody tr", has=page.locator(f"a[href$='{case_id}']"))
+        expect(row).to_contain_text("31,6")
+        expect(row.locator(".signal-chip").first).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= size[0]
+        axe(page, f"case list ({name})")
+        if name == "phone":
+            page.screenshot(path=str(SHOTS / "case-list-phone.png"))
         page.context.close()
