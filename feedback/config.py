@@ -92,6 +92,8 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "FEEDBACK_CLOCK_START": env.get("FEEDBACK_CLOCK_START", ""),
         #: ``own``: caseworkers see their own cases; ``team``: every case of their teams.
         "FEEDBACK_CASEWORKER_SCOPE": env.get("FEEDBACK_CASEWORKER_SCOPE", "own"),
+        # "Not on track" is judged from this rating of an episode on (issue 9).
+        "FEEDBACK_NOT_ON_TRACK_AFTER": int(env.get("FEEDBACK_NOT_ON_TRACK_AFTER", "4")),
         "BABEL_TRANSLATION_DIRECTORIES": str(TRANSLATIONS),
         "FEEDBACK_LOGIN_THROTTLE": int(env.get("FEEDBACK_LOGIN_THROTTLE", "10")),
         "FEEDBACK_LINK_THROTTLE": int(env.get("FEEDBACK_LINK_THROTTLE", "20")),

@@ -9,6 +9,7 @@ screenshots shown in the README (docs/screenshots/).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,9 @@ from tests.e2e import flows
 
 pytestmark = pytest.mark.e2e
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+#: Where the screenshots go: FEEDBACK_E2E_SCREENSHOTS=docs/screenshots refreshes the
+#: README's; by default a temporary directory, so a run leaves the checkout as it was.
+SHOTS = os.environ.get("FEEDBACK_E2E_SCREENSHOTS", "")
 
 
 def _history_case(server) -> str:
@@ -54,7 +57,8 @@ def _stored_outcome(database, case_id: str) -> list[tuple[str, float]]:
     return sorted((str(day), total / 10) for day, total in rows)
 
 
-def test_case_graphs_at_tablet_and_phone_size(server, tablet, axe, database):
+def test_case_graphs_at_tablet_and_phone_size(server, tablet, axe, database, tmp_path):
+    shots = Path(SHOTS) if SHOTS else tmp_path
     case_id = _history_case(server)
     stored = _stored_outcome(database, case_id)
     assert len(stored) == 35
@@ -99,8 +103,9 @@ def test_case_graphs_at_tablet_and_phone_size(server, tablet, axe, database):
         expect(outcome_table.locator("tbody tr")).to_have_count(36)  # 35 totals + 1 skipped
         axe(page, f"case page ({name})")
         outcome_table.locator("summary").click()
-        page.locator("h1").scroll_into_view_if_needed()
-        page.screenshot(path=str(SHOTS / f"case-page-{name}.png"), full_page=True)
+        page.locator("#graph-outcome-title").scroll_into_view_if_needed()
+        page.evaluate("window.scrollBy(0, -8)")
+        page.screenshot(path=str(shots / f"case-page-{name}.png"))
 
         # The list of cases: the latest scores and signals, and no table wider than the screen.
         page.goto("/cases?sort=signals&show=signals&status=open")
@@ -110,5 +115,6 @@ def test_case_graphs_at_tablet_and_phone_size(server, tablet, axe, database):
         assert page.evaluate("document.documentElement.scrollWidth") <= size[0]
         axe(page, f"case list ({name})")
         if name == "phone":
-            page.screenshot(path=str(SHOTS / "case-list-phone.png"))
+            page.locator("table.case-list").scroll_into_view_if_needed()
+            page.screenshot(path=str(shots / "case-list-phone.png"))
         page.context.close()
