@@ -15,6 +15,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from sqlalchemy import String, cast, func, literal_column, select, type_coerce
 
@@ -47,8 +48,7 @@ class MeetingPoint:
     type: str = "follow_up"
 
 
-@dataclass(frozen=True)
-class ItemValue:
+class ItemValue(NamedTuple):
     """One item's answer: a value in tenths, or a missing code ("skipped", "dont_know")."""
 
     key: str
@@ -56,7 +56,7 @@ class ItemValue:
     missing_code: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, eq=False)
 class Rating:
     """One answered questionnaire as a point of a series (``total_tenths`` may be None)."""
 
@@ -103,7 +103,7 @@ class Trajectory:
         return str(self.participant_id) if self.participant_id else f"staff-{self.staff_user_id}"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Answered:
     """A response as the timeline shows it: who, what, and whether it was voided."""
 
@@ -191,9 +191,9 @@ def for_case(case: Case, families: tuple[str, ...] | None = None, *,
     by_raw = {row.raw: m for row, m in zip(rows, meetings, strict=False)}
     stmt = (
         select(_raw(Response.id).label("id"), _raw(Response.participant_id).label("participant"),
-               Response.staff_user_id, Participant.role, Participant.label,
-               User.display_name, _raw(Response.meeting_id).label("meeting"),
-               Response.total_tenths, Response.subject,
+               Response.staff_user_id, _raw(Participant.role).label("role"),
+               Participant.label, User.display_name, _raw(Response.meeting_id).label("meeting"),
+               Response.total_tenths, _raw(Response.subject).label("subject"),
                _raw(Response.instrument_version_id).label("version"),
                InstrumentVersion.family, _raw(ResponseVoid.response_id).label("void_id"),
                _items(conn.dialect.name).label("items"))
@@ -225,7 +225,7 @@ def for_case(case: Case, families: tuple[str, ...] | None = None, *,
         if meeting is None:  # after ``until``
             continue
         if row.participant is not None:
-            who, role, label = row.participant, row.role.value, row.label
+            who, role, label = row.participant, row.role, row.label
         else:
             who, role, label = f"staff-{row.staff_user_id}", STAFF_ROLE, row.display_name
         instrument = versions.get(row.version)
@@ -249,8 +249,7 @@ def for_case(case: Case, families: tuple[str, ...] | None = None, *,
             series = found[(row.family, key)] = Trajectory(
                 participant_id, role, label, row.family, staff_user_id=row.staff_user_id)
             result.setdefault(row.family, []).append(series)
-        rating = Rating(meeting, row.total_tenths, instrument, values, row.subject.value,
-                        row.id)
+        rating = Rating(meeting, row.total_tenths, instrument, values, row.subject, row.id)
         series.answered.append(rating)
         if row.total_tenths is not None:
             series.ratings.append(rating)
