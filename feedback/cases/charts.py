@@ -16,164 +16,30 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 
+from feedback.cases.axes import (
+    BOTTOM,
+    HEIGHT,
+    ITEM_COLOURS,
+    LEFT,
+    RIGHT,
+    SMALL_HEIGHT,
+    TOP,
+    WIDTH,
+    Formatter,
+    Tick,
+    TimeAxis,
+    Y,
+    style_for,
+    ticks,
+)
 from feedback.instruments import scoring, signals
 from feedback.instruments.schema import Instrument
 from feedback.services.trajectories import (
     CaseTrajectories,
-    MeetingPoint,
     Rating,
     Trajectory,
 )
-
-# Geometry, in SVG user units: wide enough for a tablet, text large enough for a phone.
-WIDTH = 640
-LEFT, RIGHT, TOP, BOTTOM = 44, 112, 28, 58
-HEIGHT = 320
-SMALL_HEIGHT = 150
-#: Labels under the x axis and on points keep at least this much room between them.
-TICK_SPACING = 92
-#: Points keep this far from the plot's left and right edges.
-INSET = 14
-
-
-@dataclass(frozen=True)
-class Style:
-    """How one role is drawn: the same in every case (colour, dash, name key)."""
-
-    colour: str
-    dash: str
-
-
-#: Fixed per role, all at least 3:1 against white (WCAG 1.4.11), told apart by dash too.
-ROLE_STYLES = {
-    "child": Style("#0b5cad", ""),
-    "mother": Style("#b35900", "10 5"),
-    "father": Style("#1a7f37", "3 4"),
-    "other_carer": Style("#8250df", "12 4 3 4"),
-    "network": Style("#bf3989", "6 3"),
-    "professional": Style("#57606a", "2 3"),
-    "staff": Style("#006d75", "14 4 2 4 2 4"),
-}
-ITEM_COLOURS = ("#0b5cad", "#b35900", "#1a7f37", "#8250df", "#bf3989", "#57606a")
-
-
-def style_for(role: str) -> Style:
-    """The role's style (an unknown role is drawn like a professional)."""
-    return ROLE_STYLES.get(role, ROLE_STYLES["professional"])
-
-
-class Formatter:
-    """Numbers and dates as people read them, each date formatted once per page."""
-
-    def __init__(self, decimal: str = ",", date_text: Callable[[date], str] | None = None,
-                 percent: Callable[[float], str] | None = None):
-        self.decimal = decimal
-        self._date_text = date_text or (lambda d: d.strftime("%d.%m.%Y"))
-        self._percent = percent or (lambda share: f"{round(share * 100)} %")
-        self._dates: dict[date, str] = {}
-
-    @classmethod
-    def for_page(cls) -> Formatter:
-        """The formatter of the current request's language."""
-        from babel.numbers import get_decimal_symbol
-        from flask_babel import format_percent, get_locale
-
-        locale = get_locale()
-        name = str(locale)
-        return cls(get_decimal_symbol(locale), lambda d: _short_date(name, d),
-                   lambda share: format_percent(share))
-
-    def tenths(self, value: float | int | None) -> str:
-        """73 → "7,3" (one decimal; rounded when the value is not whole tenths)."""
-        if value is None:
-            return "–"
-        if type(value) is not int:
-            value = round(value)
-        if value < 0:
-            return f"−{-value // 10}{self.decimal}{-value % 10}"
-        return f"{value // 10}{self.decimal}{value % 10}"
-
-    def value(self, value: int | None, decimals: int = 1) -> str:
-        """A value in tenths with the scale's decimals: "7,3", or "7" on a whole-number scale."""
-        if decimals or value is None or value % 10:
-            return self.tenths(value)
-        return f"{value // 10}"
-
-    def signed(self, value: int | None) -> str:
-        """A change: "+6,1", "−2,0"."""
-        if value is None:
-            return "–"
-        return ("+" if value >= 0 else "") + self.tenths(value)
-
-    def date(self, day: date) -> str:
-        """A date in the page's short format."""
-        text = self._dates.get(day)
-        if text is None:
-            text = self._dates[day] = self._date_text(day)
-        return text
-
-    def percent(self, share: float | None) -> str:
-        """A share (0.8) as a percentage in the page's format."""
-        return "–" if share is None else self._percent(share)
-
-
-@lru_cache(maxsize=50_000)
-def _short_date(locale: str, day: date) -> str:
-    """A date in the locale's short format; the same text every time, so kept."""
-    from babel.dates import format_date
-
-    return format_date(day, "short", locale=locale)
-
-
-# --- the shared time axis --------------------------------------------------------
-
-@dataclass(frozen=True)
-class Tick:
-    """A meeting under the x axis: its date and number, printed when there is room."""
-
-    x: float
-    date_text: str
-    number: int
-    labelled: bool
-
-
-class TimeAxis:
-    """Meeting dates to x, proportional to time; one axis for every graph of a case."""
-
-    def __init__(self, meetings: list[MeetingPoint], fmt: Formatter, width: int = WIDTH):
-        self.meetings = meetings
-        self.left, self.right = LEFT + INSET, width - RIGHT - INSET
-        first = meetings[0].held_on if meetings else date.today()
-        last = meetings[-1].held_on if meetings else first
-        self._first = first
-        self._days = max((last - first).days, 0)
-        self.ticks: list[Tick] = []
-        previous = None
-        for m in meetings:
-            x = self.x(m.held_on)
-            labelled = previous is None or x - previous >= TICK_SPACING
-            if labelled:
-                previous = x
-            self.ticks.append(Tick(round(x, 1), fmt.date(m.held_on), m.number, labelled))
-        # The last meeting is always named; drop the label before it if they would touch.
-        if len(self.ticks) > 1 and not self.ticks[-1].labelled:
-            for n in range(len(self.ticks) - 2, -1, -1):
-                if self.ticks[n].labelled:
-                    if self.ticks[-1].x - self.ticks[n].x < TICK_SPACING and n > 0:
-                        self.ticks[n] = Tick(self.ticks[n].x, self.ticks[n].date_text,
-                                             self.ticks[n].number, False)
-                    break
-            last_tick = self.ticks[-1]
-            self.ticks[-1] = Tick(last_tick.x, last_tick.date_text, last_tick.number, True)
-
-    def x(self, day: date) -> float:
-        """The x of a date."""
-        if self._days == 0:
-            return (self.left + self.right) / 2
-        return self.left + (self.right - self.left) * (day - self._first).days / self._days
-
 
 # --- what templates print ----------------------------------------------------------
 
@@ -309,20 +175,6 @@ class Chart:
 
 # --- building ----------------------------------------------------------------------
 
-class _Y:
-    def __init__(self, low: float, high: float, top: float, bottom: float):
-        self.low, self.high, self.top, self.bottom = low, high, top, bottom
-
-    def __call__(self, value: float) -> float:
-        value = min(max(value, self.low), self.high)
-        return round(self.bottom - (value - self.low) / (self.high - self.low)
-                     * (self.bottom - self.top), 1)
-
-
-def _ticks(y: _Y, low: int, high: int, step: int, fmt: Formatter) -> list[tuple[float, str]]:
-    return [(y(v), str(v)) for v in range(low, high + 1, step)]
-
-
 def _name(role: str, label: str | None, role_name: Callable[[str], str]) -> str:
     base = role_name(role)
     return f"{base} ({label})" if label else base
@@ -358,7 +210,7 @@ def _tip(p: PointView, width: int) -> None:
     p.tip_y = round(p.y - 58 if p.y > 70 else p.y + 14, 1)
 
 
-def _line_series(chart: Chart, axis: TimeAxis, y: _Y, t_key: str, role: str, name: str,
+def _line_series(chart: Chart, axis: TimeAxis, y: Y, t_key: str, role: str, name: str,
                  colour: str, dash: str, points: list[tuple[Rating, int | None, str]],
                  fmt: Formatter, flags: list[str | None] | None = None) -> SeriesView:
     """A line through (rating, value, items text) triples; values None are left out."""
@@ -513,8 +365,8 @@ def outcome_chart(data: CaseTrajectories, axis: TimeAxis, opt: Options,
         return chart
     top = max((r.instrument.total_max_tenths or 400) for t in trajectories
               for r in t.answered) / 10
-    y = _Y(0, top, chart.top, chart.bottom)
-    chart.y_ticks = _ticks(y, 0, int(top), max(int(top) // 4, 1), opt.fmt)
+    y = Y(0, top, chart.top, chart.bottom)
+    chart.y_ticks = ticks(y, 0, int(top), max(int(top) // 4, 1))
     chart.x_ticks = axis.ticks
     cutoffs: set[int] = set()
     rc_values = set()
@@ -590,8 +442,8 @@ def session_chart(data: CaseTrajectories, axis: TimeAxis, opt: Options) -> Chart
     trajectories = [t for t in data.family("session") if t.answered]
     if not trajectories:
         return chart
-    y = _Y(0, 40, chart.top, chart.bottom)
-    chart.y_ticks = _ticks(y, 0, 40, 10, opt.fmt)
+    y = Y(0, 40, chart.top, chart.bottom)
+    chart.y_ticks = ticks(y, 0, 40, 10)
     chart.x_ticks = axis.ticks
     latest_meeting = max(r.meeting.number for t in trajectories for r in t.answered)
     cutoffs = set()
@@ -668,7 +520,7 @@ def experience_chart(data: CaseTrajectories, axis: TimeAxis, opt: Options) -> Ch
             seen.add(item.key)
             label = opt.text(item.label) or item.key
             panel = _panel(f"graph-me-{item.key}", "meeting-experience", label, 1, 10, 3)
-            y = _Y(1, 10, panel.top, panel.bottom)
+            y = Y(1, 10, panel.top, panel.bottom)
             panel.y_ticks = [(y(v), str(v)) for v in (1, 5, 10)]
             panel.x_ticks = axis.ticks
             for t in trajectories:
@@ -718,7 +570,7 @@ def coordination_chart(data: CaseTrajectories, axis: TimeAxis, opt: Options,
     }
     for theme in pack.themes:
         panel = _panel(f"graph-{family}-{theme.key}", family, opt.text(theme.label), low, high, 1)
-        y = _Y(low, high, panel.top, panel.bottom)
+        y = Y(low, high, panel.top, panel.bottom)
         panel.y_ticks = [(y(v), str(v)) for v in sorted({low, (low + high) // 2, high})]
         panel.x_ticks = axis.ticks
         for t in trajectories:
@@ -754,7 +606,7 @@ def ruler_chart(data: CaseTrajectories, axis: TimeAxis, opt: Options) -> Chart:
     pack = trajectories[0].ratings[-1].instrument
     low = min(i.response.min for i in pack.items) * len(pack.items)
     high = max(i.response.max for i in pack.items) * len(pack.items)
-    y = _Y(low - 0.5, high + 0.5, chart.top, chart.bottom)
+    y = Y(low - 0.5, high + 0.5, chart.top, chart.bottom)
     chart.y_ticks = [(y(v), str(v)) for v in range(low, high + 1) if v in (low, high) or v % 2 == 0]
     chart.x_ticks = axis.ticks
     for n, band in enumerate(pack.bands):
@@ -897,64 +749,8 @@ __all__ = ["Chart", "Formatter", "Options", "TimeAxis", "case_charts", "family_g
            "graphs_for_case", "page_options", "style_for", "Trajectory"]
 
 
-# --- the timeline --------------------------------------------------------------------
+def timeline(data: CaseTrajectories, opt: Options):
+    """The meetings, newest first, with every answer (cases/timeline.py)."""
+    from feedback.cases.timeline import timeline as build
 
-@dataclass(frozen=True)
-class Entry:
-    """One questionnaire answered at a meeting, as the timeline lists it."""
-
-    who: str
-    role: str
-    title: str
-    total: str | None
-    missing: int
-    voided: bool
-
-
-@dataclass(frozen=True)
-class TimelineMeeting:
-    """A meeting in the timeline: date, number, kind and who answered what."""
-
-    id: str
-    number: int
-    type: str
-    date_text: str
-    entries: tuple[Entry, ...]
-    #: Who answered what, as markup (cases/fragments.py).
-    markup: str = ""
-
-    @property
-    def by_person(self) -> list[tuple[str, list[Entry]]]:
-        """The entries grouped by who answered, in the order they first answered."""
-        groups: dict[str, list[Entry]] = {}
-        for e in self.entries:
-            groups.setdefault(e.who, []).append(e)
-        return list(groups.items())
-
-
-def short_title(pack: Instrument, opt: Options) -> str:
-    """ORS, CORS, SRS … by their well-known codes; other packs by their title."""
-    return pack.id.upper() if len(pack.id) <= 5 else opt.title(pack)
-
-
-def timeline(data: CaseTrajectories, opt: Options) -> list[TimelineMeeting]:
-    """The meetings, newest first, with every answer (voided ones marked)."""
-    from feedback.cases import fragments
-
-    names: dict[tuple[str, str | None], str] = {}
-    out = []
-    for m in reversed(data.meetings):
-        entries = []
-        for a in data.timeline.get(m.id, ()):
-            name = names.get((a.role, a.label))
-            if name is None:
-                name = names[(a.role, a.label)] = _name(a.role, a.label, opt.role_name)
-            entries.append(Entry(name, a.role, short_title(a.instrument, opt),
-                                 None if a.total_tenths is None
-                                 else opt.fmt.value(a.total_tenths, _decimals(a.instrument)),
-                                 a.missing, a.voided))
-        meeting = TimelineMeeting(str(m.id), m.number, m.type, opt.fmt.date(m.held_on),
-                                  tuple(entries))
-        object.__setattr__(meeting, "markup", fragments.entries(meeting, opt.notes))
-        out.append(meeting)
-    return out
+    return build(data, opt)

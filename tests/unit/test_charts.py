@@ -93,7 +93,7 @@ def test_faces_points_are_hollow_and_the_band_is_around_the_first_counted_score(
     assert [p.hollow for p in s.points] == [True, False, False, False]
     assert c.has_hollow
     # Band 15.0–25.0 around the CORS 20.0, from the first counted meeting on.
-    y = charts._Y(0, 40, c.top, c.bottom)
+    y = charts.Y(0, 40, c.top, c.bottom)
     assert s.band[0] == s.points[1].x
     assert s.band[1] == y(25.0) and s.band[1] + s.band[3] == pytest.approx(y(15.0))
     # The fall to 15.0 is marked; the YCORS 30.0 was never the first score.
