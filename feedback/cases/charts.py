@@ -721,16 +721,19 @@ def _role_name(role: str) -> str:
 
 
 def graphs_for_case(case, *, participants=None, until=None, families=None,
-                    **options) -> list[Chart]:
-    """The drawable graphs of a case (for the case page and the meeting page).
+                    include_staff: bool = True, **options) -> list[Chart]:
+    """The drawable graphs of a case (for the case page, the meeting page, the family view).
 
-    ``participants`` limits the lines to those people, ``until`` (a meeting or
-    its id) leaves out later meetings, ``families`` picks the graphs.
+    ``participants`` limits the lines to those people (staff ratings stay unless
+    ``include_staff`` is false), ``until`` (a meeting or its id) leaves out
+    later meetings, ``families`` picks the graphs; ``options`` go to
+    :class:`Options` (``notes``, ``expected`` …).
     """
     from feedback.services import trajectories
 
     data = trajectories.for_case(case, tuple(families) if families else None,
-                                 participants=participants, until=until)
+                                 participants=participants, until=until,
+                                 include_staff=include_staff)
     return case_charts(data, page_options(**options), families)
 
 

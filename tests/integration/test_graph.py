@@ -197,3 +197,24 @@ def test_the_list_shows_latest_scores_signals_and_dates_and_filters(client, db):
     assert "SAG-B" in found and "SAG-A" not in found
     # Nonsense in the address is ignored, never a 500.
     assert client.get("/cases?sort=zzz&show=x&q=" + "x" * 500).status_code == 200
+
+
+def test_graphs_for_some_participants_up_to_a_meeting(app, db):
+    """What the meeting page and the family view ask for: some people, up to a meeting."""
+    w = f.world()
+    case = graph_world.history(w.anna, w.north)
+    child = f.child_of(case)
+    sixth = sorted(case.meetings, key=lambda m: m.held_on)[5]
+    with app.test_request_context():
+        graphs = charts.graphs_for_case(case, participants=[child.id], until=sixth,
+                                        families=["outcome", "ruler"])
+    assert [g.family for g in graphs] == ["outcome", "ruler"]
+    outcome = graphs[0]
+    assert [s.role for s in outcome.series] == ["child"]
+    assert max(p.held_on for p in outcome.series[0].points) == sixth.held_on
+    # The caseworker's own ruler rating stays (staff lines are not a participant's).
+    assert {s.role for s in graphs[1].series} == {"child", "staff"}
+    with app.test_request_context():
+        own = charts.graphs_for_case(case, participants=[child.id], families=["ruler"],
+                                     include_staff=False)
+    assert [s.role for s in own[0].series] == ["child"]
