@@ -174,19 +174,21 @@ def test_caseworker_child_and_analyst_walk_the_loop(server, tablet, axe, databas
 
     # 8. Anna's case page: one line for the child, the cut-off, the numbers as a table.
     staff.goto(case_path)
-    graph = staff.locator("figure.graph svg")
+    graph = staff.locator("figure.graph[data-family=outcome] svg.chart")
     expect(graph).to_be_visible()
     series = graph.locator("g.series")
     expect(series).to_have_count(1)
     expect(series).to_have_attribute("data-role", "child")
-    expect(series.locator("polyline")).to_have_count(1)
-    expect(series.locator("circle")).to_have_count(1)
-    expect(graph.locator("line.cutoff")).to_have_count(1)
     total = f"{sum(tenths.values()) / 10:.1f}"
-    table = staff.locator("details.graph-table")
+    # One rating: one point (no line yet), its value printed at the line's end.
+    expect(series.locator(".pt")).to_have_count(1)
+    expect(series.locator(".pt")).to_have_attribute("data-value", total)
+    expect(series.locator("text.end")).to_contain_text(total.replace(".", ","))
+    expect(graph.locator("line.cutoff")).to_have_count(1)
+    table = staff.locator("#graph-outcome + details.graph-table")
     table.locator("summary").tap()
     expect(table.locator("tbody tr")).to_have_count(1)
-    expect(table.locator("tbody tr td.num")).to_have_text(total)
+    expect(table.locator("tbody tr td[data-label=Score]")).to_have_text(total.replace(".", ","))
     axe(staff, "case page with graph")
 
     # 9. The analyst downloads the long CSV.
