@@ -107,6 +107,19 @@ def test_case_graphs_at_tablet_and_phone_size(server, tablet, axe, database, tmp
         page.evaluate("window.scrollBy(0, -8)")
         page.screenshot(path=str(shots / f"case-page-{name}.png"))
 
+        if name == "tablet":
+            # Printed on A4 (about 700 CSS px between the margins): every graph fits.
+            page.emulate_media(media="print")
+            page.set_viewport_size({"width": 700, "height": 990})
+            widest = page.locator("svg.chart").evaluate_all(
+                "els => Math.max(...els.map(e => e.getBoundingClientRect().right))")
+            assert widest <= 700
+            expect(page.locator(".graph-nav")).to_be_hidden()
+            pdf = page.pdf(format="A4")
+            assert pdf.startswith(b"%PDF")
+            page.emulate_media(media="screen")
+            page.set_viewport_size({"width": size[0], "height": size[1]})
+
         # The list of cases: the latest scores and signals, and no table wider than the screen.
         page.goto("/cases?sort=signals&show=signals&status=open")
         row = page.locator("table.case-list tbody tr", has=page.locator(f"a[href$='{case_id}']"))
