@@ -737,9 +737,9 @@ def graphs_for_case(case, *, participants=None, until=None, families=None,
     return case_charts(data, page_options(**options), families)
 
 
-def family_graph(data: CaseTrajectories, family: str = "outcome", opt: Options | None = None
+def family_chart(data: CaseTrajectories, family: str = "outcome", opt: Options | None = None
                  ) -> Chart:
-    """One family's graph (kept for callers of the first version)."""
+    """One family's chart, as the case page draws it."""
     opt = opt or page_options()
     axis = TimeAxis(data.meetings, opt.fmt)
     build = BUILDERS.get(family, outcome_chart)
@@ -748,8 +748,8 @@ def family_graph(data: CaseTrajectories, family: str = "outcome", opt: Options |
     return chart
 
 
-__all__ = ["Chart", "Formatter", "Options", "TimeAxis", "case_charts", "family_graph",
-           "graphs_for_case", "page_options", "style_for", "Trajectory"]
+__all__ = ["Chart", "Formatter", "Graph", "Options", "TimeAxis", "case_charts", "family_chart",
+           "family_graph", "graphs_for_case", "page_options", "style_for", "Trajectory"]
 
 
 def timeline(data: CaseTrajectories, opt: Options):
@@ -757,3 +757,111 @@ def timeline(data: CaseTrajectories, opt: Options):
     from feedback.cases.timeline import timeline as build
 
     return build(data, opt)
+
+
+# --- the first version's single graph (kept for callers written against it) -------------
+#
+# The meeting page's live results and the family view were built on this
+# ``Graph`` (one family, meetings evenly spaced) and on the template
+# cases/_graph.html; they keep working unchanged. New pages use
+# :func:`case_charts` / :func:`graphs_for_case` and cases/_charts.html.
+
+_OLD_WIDTH, _OLD_HEIGHT = 720, 360
+_OLD_LEFT, _OLD_RIGHT, _OLD_TOP, _OLD_BOTTOM = 48, 24, 16, 48
+
+
+@dataclass
+class Point:
+    """One rating, placed."""
+
+    meeting_id: str
+    held_on: date
+    total: float
+    pack: Instrument
+    x: float = 0
+    y: float = 0
+    #: False for the under-6 faces versions: drawn and marked, never used for figures.
+    psychometric: bool = True
+
+
+@dataclass
+class Series:
+    """One respondent's line."""
+
+    participant_id: str
+    role: str
+    label: str | None
+    points: list[Point] = field(default_factory=list)
+    cutoff: float | None = None
+
+    @property
+    def path(self) -> str:
+        """The polyline's points attribute."""
+        return " ".join(f"{p.x:.1f},{p.y:.1f}" for p in self.points)
+
+
+@dataclass
+class Graph:
+    """A whole drawing: meetings on x, totals on y, one series per respondent."""
+
+    meetings: list[tuple[str, date, float]]
+    series: list[Series]
+    cutoffs: list[tuple[float, float]]  # (value, y)
+    ticks: list[tuple[int, float]]
+    scale_max: float = 40
+    width: int = _OLD_WIDTH
+    height: int = _OLD_HEIGHT
+    left: int = _OLD_LEFT
+    right: int = _OLD_WIDTH - _OLD_RIGHT
+    top: int = _OLD_TOP
+    bottom: int = _OLD_HEIGHT - _OLD_BOTTOM
+
+    @property
+    def has_unscaled(self) -> bool:
+        """Whether any point comes from a faces version."""
+        return any(not p.psychometric for s in self.series for p in s.points)
+
+    @property
+    def empty(self) -> bool:
+        """Whether there is nothing to draw."""
+        return not any(s.points for s in self.series)
+
+
+def _scale_max(trajectories: list[Trajectory]) -> float:
+    """The top of the y axis, from the packs' own scales (0–40 for the ORS family)."""
+    tops = [r.instrument.total_max_tenths for t in trajectories for r in t.ratings
+            if r.instrument.total_max_tenths]
+    return max(tops) / 10 if tops else 40
+
+
+def family_graph(data: CaseTrajectories, family: str = "outcome") -> Graph:
+    """One line per respondent (never merged), with each subject's cut-off."""
+    trajectories = data.family(family)
+    n = max(len(data.meetings), 1)
+    span = (_OLD_WIDTH - _OLD_RIGHT) - _OLD_LEFT
+    x_of = {m.id: _OLD_LEFT + (span * (i + 0.5) / n) for i, m in enumerate(data.meetings)}
+    top = _scale_max(trajectories)
+
+    def y_of(value: float) -> float:
+        bottom = _OLD_HEIGHT - _OLD_BOTTOM
+        return bottom - (value / top) * (bottom - _OLD_TOP)
+
+    series = []
+    for t in trajectories:
+        s = Series(str(t.participant_id), t.role, t.label,
+                   cutoff=None if t.cutoff_tenths is None else t.cutoff_tenths / 10)
+        for r in t.ratings:
+            total = r.total_tenths / 10
+            s.points.append(Point(str(r.meeting.id), r.meeting.held_on, total, r.instrument,
+                                  x_of[r.meeting.id], y_of(total), r.psychometric))
+        series.append(s)
+    cutoffs = sorted({s.cutoff for s in series if s.cutoff is not None})
+    step = top / 4
+    return Graph(
+        meetings=[(str(m.id), m.held_on, x_of[m.id]) for m in data.meetings],
+        series=series,
+        cutoffs=[(c, y_of(c)) for c in cutoffs],
+        ticks=[(round(step * i, 1) if step % 1 else int(step * i), y_of(step * i))
+               for i in range(5)],
+        scale_max=top,
+    )

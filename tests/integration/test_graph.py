@@ -45,7 +45,7 @@ def test_each_respondent_has_a_line_and_the_cutoff_for_whom_it_is_about(app, db)
     _answer(f.invite(w.anna, meeting, mother, ["ors"]), "5")  # about the child
     _answer(f.invite(w.anna, meeting, mother, ["srs"]), "9")  # another family: its own graph
     with app.test_request_context():
-        drawn = charts.family_graph(trajectories.for_case(the_case))
+        drawn = charts.family_chart(trajectories.for_case(the_case))
     by_role = {s.role: s for s in drawn.series}
     assert set(by_role) == {"child", "mother"}  # never merged, session scale left out
     assert [p.value for p in by_role["child"].points] == [24.0]
@@ -218,3 +218,13 @@ def test_graphs_for_some_participants_up_to_a_meeting(app, db):
         own = charts.graphs_for_case(case, participants=[child.id], families=["ruler"],
                                      include_staff=False)
     assert [s.role for s in own[0].series] == ["child"]
+
+
+def test_the_first_versions_graph_still_draws_for_its_callers(db):
+    """The meeting page's live results and the family view use the first ``Graph``."""
+    w = f.world()
+    case = graph_world.history(w.anna, w.north, meetings=3)
+    old = charts.family_graph(trajectories.for_case(case, families=("outcome",)), "outcome")
+    assert {s.role for s in old.series} == {"child", "mother", "father"}
+    assert [len(s.points) for s in old.series] == [3, 3, 3] and not old.empty
+    assert old.has_unscaled  # the YCORS at the first meeting
