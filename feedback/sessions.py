@@ -218,7 +218,8 @@ def end_handover() -> str | None:
 
 
 #: Endpoints a locked tablet may still reach, besides the respondent pages.
-_OPEN_WHILE_LOCKED = {"static", "auth.unlock"}
+#: Unlocking by signing in again at the provider passes through its callback.
+_OPEN_WHILE_LOCKED = {"static", "auth.unlock", "auth.unlock_oidc", "auth.oidc_callback"}
 
 
 def enforce_handover_lock():
