@@ -166,11 +166,11 @@ class CraftedProvider:
         """The claims (and optionally the key) of the next ID token issued."""
         self.next_claims, self.next_key = claims, key
 
-    def claims_for(self, nonce: str, sub: str = "crafted-1", **changes) -> dict:
-        """Valid claims for this client and ``nonce``; ``changes`` break one of them."""
+    def claims_for(self, sent_nonce: str, sub: str = "crafted-1", **changes) -> dict:
+        """Valid claims for this client and the nonce sent; ``changes`` break one of them."""
         now = int(time.time())
         claims = {"iss": self.issuer, "sub": sub, "aud": CLIENT_ID, "iat": now,
-                  "exp": now + 300, "auth_time": now, "nonce": nonce,
+                  "exp": now + 300, "auth_time": now, "nonce": sent_nonce,
                   "name": "Crafted Person", "groups": ["fb-caseworkers"]}
         claims.update(changes)
         return {k: v for k, v in claims.items() if v is not None}

@@ -100,6 +100,14 @@ class CallbackRefused(Exception):
         self.unreachable = unreachable
 
 
+def _claims_options() -> dict:
+    # Authlib checks the audience only when told which one to expect (its default
+    # options name the issuer alone), so both are spelled out.
+    return {"iss": {"essential": True, "values": [issuer()]},
+            "aud": {"essential": True,
+                    "values": [current_app.config["FEEDBACK_OIDC_CLIENT_ID"]]}}
+
+
 def complete(state: str | None) -> Callback:
     """Check the provider's answer on the callback and return the ID token's claims.
 
@@ -111,9 +119,8 @@ def complete(state: str | None) -> Callback:
     app = client()
     data = app.framework.get_state_data(session, state) if state else None
     try:
-        token = app.authorize_access_token(
-            claims_options={"iss": {"essential": True, "values": [issuer()]}},
-            leeway=LEEWAY_SECONDS)
+        token = app.authorize_access_token(claims_options=_claims_options(),
+                                           leeway=LEEWAY_SECONDS)
     except MismatchingStateError as exc:
         raise CallbackRefused("state does not match") from exc
     except requests.RequestException as exc:
