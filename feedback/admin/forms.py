@@ -1,7 +1,8 @@
 """Forms for the administrator's pages: users and teams."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import PasswordField, SelectField, SelectMultipleField, StringField, widgets
+from wtforms import (PasswordField, SelectChoice, SelectField, SelectMultipleField, StringField,
+                     widgets)
 from wtforms.validators import DataRequired, Length, Optional
 
 from feedback.forms import Form
@@ -22,7 +23,8 @@ class UserForm(Form):
                            render_kw={"autocomplete": "off", "autocapitalize": "none"})
     display_name = StringField(_l("Name"), validators=[DataRequired(),
                                                        Length(max=User.DISPLAY_NAME_MAX)])
-    role = SelectField(_l("Role"), choices=list(STAFF_ROLE_LABELS.items()))
+    role = SelectField(_l("Role"), choices=[SelectChoice(value, label)
+                                            for value, label in STAFF_ROLE_LABELS.items()])
     teams = _Checkboxes(_l("Teams"), choices=[], validate_choice=False)
     password = PasswordField(_l("First password"),
                              description=_l("At least 10 characters. Tell it to the user "

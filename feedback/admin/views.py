@@ -2,6 +2,7 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from wtforms import SelectChoice
 
 from feedback import sessions
 from feedback.admin.forms import ConfirmForm, ResetForm, TeamForm, UserForm
@@ -33,7 +34,7 @@ def new_user():
     """Create a local user (people from the organisation's login are created at sign-in)."""
     actor = sessions.staff_actor()
     form = UserForm()
-    form.teams.choices = [(str(t.id), t.name) for t in accounts.list_teams(actor)]
+    form.teams.choices = [SelectChoice(str(t.id), t.name) for t in accounts.list_teams(actor)]
     error = None
     if form.validate_on_submit():
         try:

@@ -209,3 +209,73 @@ def test_a_local_user_logs_out_here_only(browser, db):
     w = f.world()
     f.login(browser, w.anna)
     assert browser.post("/logout").headers["Location"] == "/login"
+
+
+# --- unlocking a handed-over tablet without a local password ---------------------------
+
+def hand_over(browser) -> None:
+    """What starting a hand-over leaves in the staff session (see sessions.start_handover)."""
+    with browser.session_transaction() as session:
+        session["handover"] = {"back": "/cases"}
+    assert browser.get("/cases").headers["Location"] == "/r/"
+
+
+def test_unlocking_by_signing_in_again_at_the_provider(browser, provider, db):
+    provider.set_user("unlock-1", groups=["fb-caseworkers"])
+    sign_in(browser, provider, "unlock-1")
+    hand_over(browser)
+    page = browser.get("/unlock").get_data(as_text=True)
+    assert "Lås op ved at logge ind med Testkommune" in page
+    assert 'name="password"' not in page  # no password, and no PIN set
+    answer = browser.post("/unlock/oidc")
+    assert answer.status_code == 302
+    params = query(answer.headers["Location"])
+    assert params["prompt"] == "login" and params["max_age"] == "0"
+    back = provider.authorize(answer.headers["Location"], "unlock-1")
+    answer = browser.get("/login/oidc/callback?" + back.split("?", 1)[1])
+    assert answer.status_code == 302 and answer.headers["Location"] == "/cases"
+    assert browser.get("/cases").status_code == 200
+
+
+def test_another_person_at_the_provider_does_not_unlock(browser, provider, db):
+    provider.set_user("unlock-2", groups=["fb-caseworkers"])
+    provider.set_user("parent-2", groups=["fb-caseworkers"])
+    sign_in(browser, provider, "unlock-2")
+    hand_over(browser)
+    target = browser.post("/unlock/oidc").headers["Location"]
+    back = provider.authorize(target, "parent-2")
+    answer = browser.get("/login/oidc/callback?" + back.split("?", 1)[1])
+    assert answer.status_code == 401
+    assert "Kun sagsbehandleren kan låse den op" in answer.get_data(as_text=True)
+    assert browser.get("/cases").headers["Location"] == "/r/"  # still locked
+    assert user_of(db, provider, "parent-2") is None  # and nobody was signed in or created
+
+
+def test_a_plain_sign_in_while_locked_does_not_unlock(browser, provider, db):
+    provider.set_user("unlock-3", groups=["fb-caseworkers"])
+    sign_in(browser, provider, "unlock-3")
+    hand_over(browser)
+    assert browser.get("/login/oidc").headers["Location"] == "/r/"
+    assert browser.get("/cases").headers["Location"] == "/r/"
+
+
+def test_unlocking_with_a_pin_the_user_set(browser, provider, db):
+    provider.set_user("unlock-4", groups=["fb-caseworkers"])
+    sign_in(browser, provider, "unlock-4")
+    for pin, repeat, message in [("1234", "1234", "6 til 12 cifre"),
+                                 ("111111", "111111", "for nem at gætte"),
+                                 ("123456", "123456", "for nem at gætte"),
+                                 ("480516", "480517", "ikke ens"),
+                                 ("48o516", "48o516", "6 til 12 cifre")]:
+        answer = browser.post("/account/pin", data={"pin": pin, "repeat": repeat})
+        assert answer.status_code == 400 and message in answer.get_data(as_text=True), pin
+    answer = browser.post("/account/pin", data={"pin": "480516", "repeat": "480516"})
+    assert "Din pinkode er gemt" in answer.get_data(as_text=True)
+    hand_over(browser)
+    page = browser.get("/unlock").get_data(as_text=True)
+    assert "Sagsbehandlerens pinkode" in page and "Lås op ved at logge ind" in page
+    wrong = browser.post("/unlock", data={"password": "480515"})
+    assert wrong.status_code == 401 and "Forkert pinkode" in wrong.get_data(as_text=True)
+    answer = browser.post("/unlock", data={"password": "480516"})
+    assert answer.status_code == 302 and answer.headers["Location"] == "/cases"
+    assert browser.get("/cases").status_code == 200

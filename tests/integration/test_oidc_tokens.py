@@ -122,3 +122,21 @@ def test_rotated_keys_are_fetched_again(browser, provider, db):
     assert provider.jwks_requests == fetched + 1
     assert signed_in(browser)
 
+
+
+def test_an_old_sign_in_at_the_provider_does_not_unlock(browser, provider, db):
+    """The provider was asked for a fresh sign-in (max_age=0); an old auth_time is refused."""
+    assert round_trip(browser, provider, sub="stale-1").status_code == 302
+    with browser.session_transaction() as session:
+        session["handover"] = {"back": "/cases"}
+    params = query(browser.post("/unlock/oidc").headers["Location"])
+    provider.queue(provider.claims_for(params["nonce"], sub="stale-1",
+                                       auth_time=int(time.time()) - 3600))
+    answer = browser.get(f"/login/oidc/callback?code=stale&state={params['state']}")
+    assert answer.status_code == 401
+    assert browser.get("/cases").headers["Location"] == "/r/"
+    # The same person, freshly signed in: unlocked.
+    params = query(browser.post("/unlock/oidc").headers["Location"])
+    provider.queue(provider.claims_for(params["nonce"], sub="stale-1"))
+    answer = browser.get(f"/login/oidc/callback?code=fresh&state={params['state']}")
+    assert answer.headers["Location"] == "/cases"
