@@ -1,8 +1,14 @@
 """Forms for the administrator's pages: users and teams."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import (PasswordField, SelectChoice, SelectField, SelectMultipleField, StringField,
-                     widgets)
+from wtforms import (
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    widgets,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from feedback.forms import Form
