@@ -79,8 +79,15 @@ def login():
                            next=request.args.get("next")), status
 
 
+def _external(endpoint: str) -> str:
+    # The provider must be sent exactly the redirect URI registered with it: the
+    # public URL when one is configured, else the one this request came in on.
+    base = current_app.config.get("FEEDBACK_PUBLIC_URL")
+    return base + url_for(endpoint) if base else url_for(endpoint, _external=True)
+
+
 def _callback_url() -> str:
-    return url_for("auth.oidc_callback", _external=True)
+    return _external("auth.oidc_callback")
 
 
 @bp.route("/login/oidc")
@@ -142,7 +149,7 @@ def logout():
     federated = current_user.is_federated
     sessions.sign_out()
     if federated and oidc.enabled():
-        target = oidc.logout_url(id_token, url_for("auth.login", _external=True))
+        target = oidc.logout_url(id_token, _external("auth.login"))
         if target:
             return redirect(target)
     return redirect(url_for("auth.login"))
