@@ -19,8 +19,16 @@ from sqlalchemy import select
 from feedback.models import Role, User
 from tests.conftest import TODAY, fresh_database
 from tests.e2e import flows
-from tests.e2e.conftest import (ROOT, VENV_BIN, Database, _flask, _free_port, _server_env,
-                                _stop, _wait_until_up)
+from tests.e2e.conftest import (
+    ROOT,
+    VENV_BIN,
+    Database,
+    _flask,
+    _free_port,
+    _server_env,
+    _stop,
+    _wait_until_up,
+)
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, ROLE_MAPPING, mock_provider
 
 #: Where the documentation's screenshots go (set FEEDBACK_SCREENSHOTS=docs/screenshots).
