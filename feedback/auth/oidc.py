@@ -21,6 +21,8 @@ from authlib.integrations.base_client import MismatchingStateError
 from authlib.integrations.flask_client import OAuth
 from flask import current_app, session
 
+from feedback.models import User
+
 #: How long the service waits for the provider's token and key endpoints.
 TIMEOUT_SECONDS = 10
 #: Seconds of clock difference with the provider tolerated on ``exp`` and ``iat``.
@@ -135,6 +137,8 @@ def complete(state: str | None) -> Callback:
         raise CallbackRefused("no ID token in the provider's answer")
     if not isinstance(claims.get("sub"), str) or not claims["sub"]:
         raise CallbackRefused("the ID token has no subject")
+    if len(claims["sub"]) > User.SUBJECT_MAX:
+        raise CallbackRefused("the subject is longer than the standard allows")
     return Callback(claims=dict(claims), id_token=token["id_token"],
                     purpose=(data or {}).get("purpose", "sign_in"),
                     back=(data or {}).get("back"), asked_at=int((data or {}).get("asked_at", 0)))

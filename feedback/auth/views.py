@@ -52,6 +52,9 @@ def home():
 
 #: In the staff session after signing in at the provider: the ID token, for logging out there.
 OIDC_ID_TOKEN = "oidc_id_token"  # noqa: S105 - a session key, not a secret
+#: A longer ID token (hundreds of groups) would not fit in the session cookie; logging out
+#: at the provider then goes without the hint (the provider may ask which account).
+ID_TOKEN_KEPT_MAX = 1800
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -133,7 +136,8 @@ def oidc_callback():
                                suspended=outcome == identity.Outcome.suspended), 403
     sessions.sign_in(user)
     session["locale"] = user.locale
-    session[OIDC_ID_TOKEN] = answer.id_token
+    if len(answer.id_token) <= ID_TOKEN_KEPT_MAX:
+        session[OIDC_ID_TOKEN] = answer.id_token
     return redirect(sessions.local_path(answer.back, home_for(user)))
 
 

@@ -65,7 +65,11 @@ def oidc_server(backend, tmp_path_factory, provider):
                 cwd=ROOT, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
             try:
                 base_url = f"http://127.0.0.1:{port}"
-                _wait_until_up(proc, base_url + "/login", stderr_path)
+                # This is a second gunicorn beside the shared e2e server, whose master
+                # runs `flask check` first: give a busy machine longer than the usual 20 s.
+                with pytest.MonkeyPatch.context() as patch:
+                    patch.setattr(e2e, "STARTUP_TIMEOUT", 90.0)
+                    _wait_until_up(proc, base_url + "/login", stderr_path)
                 yield base_url, Database(database_url)
             finally:
                 _stop(proc)
@@ -197,3 +201,68 @@ def test_unlocking_a_handed_over_tablet_by_signing_in_again(browser_page, provid
     page.wait_for_url(f"{url()}{meeting_path}")
     page.goto(url("/cases"))
     expect(page).to_have_url(f"{url()}/cases")
+
+
+def test_admin_pages_for_users_and_teams(browser_page, tablet, provider, database, url, axe):
+    # Somebody from the provider, for the administrator to look at.
+    provider.set_user("e2e-syd", name="Sara Syd", groups=["fb-caseworkers", "fb-syd"])
+    someone = tablet().new_page()
+    someone.route("https://cdn.jsdelivr.net/**", lambda route: route.abort())
+    someone.goto(url("/login"))
+    someone.locator("#sign-in-provider").click()
+    sign_in_at_provider(someone, "e2e-syd")
+    someone.wait_for_url(url("/cases"))
+    # She sets a PIN for unlocking.
+    someone.locator("a[href='/account/pin']").click()
+    axe(someone, "PIN page")
+    someone.fill("#pin", "480516")
+    someone.fill("#repeat", "480516")
+    someone.locator("main form button.primary").click()
+    expect(someone.locator("p.notice")).to_be_visible()
+
+    page = browser_page
+    page.goto(url("/login"))
+    page.fill("#username", "admin")
+    page.fill("#password", flows.PASSWORD)
+    page.locator("main form button.primary").click()
+    page.wait_for_url(url("/admin/"))
+    axe(page, "administration")
+
+    # A new team, then a new local user in it.
+    page.locator("a[href='/admin/teams/new']").click()
+    axe(page, "new team")
+    page.fill("#name", "Team Vest")
+    page.locator("main form button.primary").click()
+    expect(page.locator("p.notice")).to_be_visible()
+    page.locator("a[href='/admin/users/new']").click()
+    axe(page, "new user")
+    page.fill("#username", "vera")
+    page.fill("#display_name", "Vera Vest")
+    page.select_option("#role", "caseworker")
+    page.locator("label.check", has_text="Team Vest").locator("input").check()
+    page.fill("#password", "short")
+    page.locator("main form button.primary").click()
+    expect(page.locator("p.error").first).to_be_visible()
+    axe(page, "new user with an error")
+    page.fill("#password", "a long first password")
+    page.locator("main form button.primary").click()
+    expect(page.locator("h1")).to_have_text("Vera Vest")
+    axe(page, "a local user")
+
+    # The provider's user: where her role came from; deactivating her ends her session.
+    page.goto(url("/admin/"))
+    page.locator("tr", has_text="Sara Syd").locator("a").click()
+    expect(page.locator("main")).to_contain_text("fb-caseworkers")
+    axe(page, "a user from the provider")
+    page.set_viewport_size({"width": 320, "height": 640})
+    axe(page, "a user from the provider at 320 px")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.locator("#deactivate").click()
+    expect(page.locator("p.notice")).to_be_visible()
+    someone.goto(url("/cases"))
+    expect(someone).to_have_url(url("/login?next=%2Fcases"))
+    # Her claims still give a role, but the administrator's deactivation holds.
+    someone.locator("#sign-in-provider").click()
+    sign_in_at_provider(someone, "e2e-syd")
+    expect(someone.locator("h1")).to_have_text("Du har ikke adgang til Feedback")
