@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from feedback.models import Role, User
 from tests.conftest import TODAY, fresh_database
+from tests.e2e import conftest as e2e
 from tests.e2e import flows
 from tests.e2e.conftest import (
     ROOT,
