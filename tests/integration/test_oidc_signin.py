@@ -279,3 +279,17 @@ def test_unlocking_with_a_pin_the_user_set(browser, provider, db):
     answer = browser.post("/unlock", data={"password": "480516"})
     assert answer.status_code == 302 and answer.headers["Location"] == "/cases"
     assert browser.get("/cases").status_code == 200
+
+
+def test_the_password_form_can_be_turned_off(browser, app, db):
+    w = f.world()
+    app.config["FEEDBACK_LOCAL_LOGIN"] = False
+    try:
+        page = browser.get("/login").get_data(as_text=True)
+        assert "Log ind med Testkommune" in page and 'name="password"' not in page
+        answer = browser.post("/login", data={"username": "anna", "password": f.PASSWORD})
+        assert answer.status_code == 404
+        assert browser.get("/cases").status_code == 302
+    finally:
+        app.config["FEEDBACK_LOCAL_LOGIN"] = True
+    f.login(browser, w.anna)
