@@ -107,6 +107,10 @@ MESSAGES = {
     "team_name_required": lambda **kw: _("Give the team a name."),
     "password_too_short": lambda **kw: _("The password must be at least 10 characters."),
     "not_yourself": lambda **kw: _("You cannot deactivate yourself."),
+    "not_yourself_role": lambda **kw: _(
+        "You cannot take away your own administrator role. Ask another administrator."),
+    "federated_role": lambda **kw: _(
+        "This user's role and teams come from the organisation's login and change there."),
     "federated_password": lambda **kw: _(
         "This user signs in with the organisation's login and has no password here."),
     "pin_format": lambda **kw: _("A PIN is 6 to 12 digits."),

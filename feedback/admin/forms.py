@@ -56,3 +56,11 @@ class TeamForm(Form):
     """A new team."""
 
     name = StringField(_l("Team name"), validators=[DataRequired(), Length(max=Team.NAME_MAX)])
+
+
+class RoleForm(Form):
+    """A local user's role and teams."""
+
+    role = SelectField(_l("Role"), choices=[SelectChoice(value, label)
+                                            for value, label in STAFF_ROLE_LABELS.items()])
+    teams = _Checkboxes(_l("Teams"), choices=[], validate_choice=False)

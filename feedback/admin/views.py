@@ -1,11 +1,11 @@
 """The administrator's pages: users, teams and instrument packs."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from wtforms import SelectChoice
 
 from feedback import sessions
-from feedback.admin.forms import ConfirmForm, ResetForm, TeamForm, UserForm
+from feedback.admin.forms import ConfirmForm, ResetForm, RoleForm, TeamForm, UserForm
 from feedback.errors import message_for
 from feedback.services import accounts, instruments
 from feedback.services.access import Action
@@ -66,10 +66,35 @@ def user(user_id):
     return _user_page(_user_or_404(actor, user_id))
 
 
-def _user_page(user, error=None, reset_form=None):
+def _role_form(actor, user, formdata=None) -> RoleForm:
+    form = RoleForm(formdata=formdata, data={
+        "role": user.role.value, "teams": [str(t) for t in user.team_ids]})
+    form.teams.choices = [SelectChoice(str(t.id), t.name) for t in accounts.list_teams(actor)]
+    return form
+
+
+def _user_page(user, error=None, reset_form=None, role_form=None):
+    actor = sessions.staff_actor()
     return render_template("admin/user.html", user=user, error=error,
                            reset_form=reset_form or ResetForm(formdata=None),
+                           role_form=role_form or _role_form(actor, user),
                            confirm=ConfirmForm(formdata=None)), 400 if error else 200
+
+
+@bp.route("/users/<user_id>/role", methods=["POST"])
+def set_role(user_id):
+    """A local user's role and teams."""
+    actor = sessions.staff_actor()
+    target = _user_or_404(actor, user_id)
+    form = _role_form(actor, target, request.form)
+    if not form.validate_on_submit():
+        return _user_page(target, _("Check the fields marked below."), role_form=form)
+    try:
+        accounts.admin_set_role(actor, target.id, form.role.data, form.teams.data)
+    except Invalid as invalid:
+        return _user_page(target, message_for(invalid), role_form=form)
+    flash(_("The role and teams were saved."))
+    return redirect(url_for("admin.user", user_id=target.id))
 
 
 @bp.route("/users/<user_id>/active", methods=["POST"])

@@ -291,8 +291,51 @@ def admin_create_user(actor: Actor, username: str, display_name: str, role: str,
         role = Role(role)
     except ValueError:
         raise Invalid("required", field="role") from None
-    return create_user(actor.user.organisation, username, password, display_name, role,
+    user = create_user(actor.user.organisation, username, password, display_name, role,
                        teams_by_ids(actor, team_ids), actor=actor)
+    begin_write()
+    user.role_origin = _local_origin(actor)
+    db.session.commit()
+    return user
+
+
+def _local_origin(actor: Actor) -> dict:
+    return {"source": "local", "by": actor.user.display_name, "by_id": str(actor.user_id),
+            "at": clock.now().isoformat(timespec="seconds")}
+
+
+def admin_set_role(actor: Actor, user_id, role: str, team_ids=()) -> User:
+    """An administrator sets a local user's role and teams (at once, for every session).
+
+    A provider's user gets role and teams from the provider's claims at every
+    sign-in, so they are not set here; an administrator cannot take away their
+    own administrator role (nobody would be left to give it back).
+    """
+    user = user_for_admin(actor, user_id)
+    if user.is_federated:
+        raise Invalid("federated_role")
+    try:
+        role = Role(role)
+    except ValueError:
+        raise Invalid("required", field="role") from None
+    if user.id == actor.user_id and role != Role.admin:
+        raise Invalid("not_yourself_role")
+    teams = teams_by_ids(actor, team_ids)
+    begin_write()
+    user.role = role
+    wanted = {t.id for t in teams}
+    for membership in list(user.memberships):
+        if membership.team_id not in wanted:
+            db.session.delete(membership)
+    for team in teams:
+        if team.id not in user.team_ids:
+            db.session.add(TeamMembership(user=user, team=team))
+    user.role_origin = _local_origin(actor)
+    names = ", ".join(sorted(t.name for t in teams)) or "-"
+    audit.record(actor, "user.roles", "user", user.id, detail=f"role {role.value}; teams {names}")
+    db.session.commit()
+    db.session.refresh(user)
+    return user
 
 
 def admin_set_active(actor: Actor, user_id, active: bool) -> User:

@@ -173,3 +173,42 @@ def test_the_admin_sees_where_a_provider_users_role_came_from(app, db):
     refused = admin.post(f"/admin/users/{federated.id}/reset", data={"password": "a new one!!"})
     assert refused.status_code == 400
     assert admin.post(f"/admin/users/{federated.id}/reset").status_code == 302
+
+
+def test_an_admin_changes_a_local_users_role_and_teams_at_once(app, db):
+    w = f.world()
+    admin = _admin(app, w)
+    bo = _browser(app)
+    f.login(bo, w.bo)
+    assert bo.get("/reports/").status_code == 403
+    answer = admin.post(f"/admin/users/{w.bo.id}/role",
+                        data={"role": "team_lead", "teams": [str(w.south.id)]})
+    assert answer.status_code == 302
+    user = db.session.get(User, w.bo.id)
+    db.session.refresh(user)
+    assert user.role == Role.team_lead and user.team_ids == [w.south.id]
+    assert bo.get("/reports/").status_code == 200  # the open session has the new role
+    page = admin.get(f"/admin/users/{w.bo.id}").get_data(as_text=True)
+    assert "af Admin" in page  # who set it, and when
+    assert db.session.scalar(select(AuditEvent.detail).where(
+        AuditEvent.action == "user.roles", AuditEvent.object_id == str(w.bo.id))
+        ) == "role team_lead; teams Syd"
+
+
+def test_role_changes_that_are_refused(app, db):
+    w = f.world()
+    admin = _admin(app, w)
+    own = admin.post(f"/admin/users/{w.admin.id}/role", data={"role": "caseworker"})
+    assert own.status_code == 400 and "din egen administratorrolle" in own.get_data(as_text=True)
+    bad = admin.post(f"/admin/users/{w.bo.id}/role", data={"role": "emperor"})
+    assert bad.status_code == 400
+    federated = f.user(w.org, "oidc-x", Role.caseworker, oidc_issuer="https://idp.example",
+                       oidc_subject="x")
+    db.session.commit()
+    refused = admin.post(f"/admin/users/{federated.id}/role", data={"role": "admin"})
+    assert refused.status_code == 400
+    assert "kommer fra organisationens log ind" in refused.get_data(as_text=True)
+    for who in (w.admin, w.bo, federated):
+        db.session.refresh(who)
+    assert (w.admin.role, w.bo.role, federated.role) == (Role.admin, Role.caseworker,
+                                                         Role.caseworker)
