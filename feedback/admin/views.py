@@ -147,3 +147,48 @@ def new_team():
         error = _("Give the team a name.")
     return render_template("admin/team_new.html", form=form, error=error), \
         400 if error else 200
+
+
+def _team_or_404(actor, team_id):
+    try:
+        return accounts.team_for_admin(actor, team_id)
+    except NotFound:
+        abort(404)
+
+
+def _team_page(actor, team, form=None, error=None):
+    return render_template("admin/team.html", team=team, error=error,
+                           members=accounts.team_members(actor, team),
+                           form=form or TeamForm(formdata=None, data={"name": team.name}),
+                           confirm=ConfirmForm(formdata=None)), 400 if error else 200
+
+
+@bp.route("/teams/<team_id>", methods=["GET", "POST"])
+def team(team_id):
+    """One team: its members; rename it."""
+    actor = sessions.staff_actor()
+    found = _team_or_404(actor, team_id)
+    form = TeamForm() if request.method == "POST" else None
+    if form is not None:
+        if not form.validate_on_submit():
+            return _team_page(actor, found, form, _("Give the team a name."))
+        try:
+            accounts.admin_rename_team(actor, found.id, form.name.data)
+        except Invalid as invalid:
+            return _team_page(actor, found, form, message_for(invalid))
+        flash(_("The team was renamed."))
+        return redirect(url_for("admin.team", team_id=found.id))
+    return _team_page(actor, found)
+
+
+@bp.route("/teams/<team_id>/active", methods=["POST"])
+def set_team_active(team_id):
+    """Deactivate (no new cases) or reactivate a team."""
+    actor = sessions.staff_actor()
+    found = _team_or_404(actor, team_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    accounts.admin_set_team_active(actor, found.id, not found.active)
+    flash(_("The team was reactivated.") if found.active else
+          _("The team was deactivated: no new cases can be created in it."))
+    return redirect(url_for("admin.team", team_id=found.id))

@@ -376,6 +376,67 @@ def admin_reset(actor: Actor, user_id, password: str | None) -> User:
     return user
 
 
+def team_for_admin(actor: Actor, team_id) -> Team:
+    """A team of the administrator's organisation; :class:`NotFound` otherwise."""
+    access.require_area(actor, Action.admin)
+    try:
+        tid = uuid.UUID(str(team_id))
+    except ValueError:
+        raise NotFound() from None
+    team = db.session.scalar(select(Team).where(
+        Team.id == tid, Team.organisation_id == actor.user.organisation_id))
+    if team is None:
+        raise NotFound()
+    return team
+
+
+def team_members(actor: Actor, team: Team) -> list[User]:
+    """The team's members, by name (administrators only)."""
+    access.require_area(actor, Action.admin)
+    return list(db.session.scalars(
+        select(User).join(TeamMembership).where(TeamMembership.team_id == team.id)
+        .order_by(User.display_name)))
+
+
+def admin_rename_team(actor: Actor, team_id, name: str) -> Team:
+    """Rename a team; names stay unique in the organisation. Audited.
+
+    A role mapping that names the old name creates a new team at the next sign-in,
+    so rename the team in the mapping too.
+    """
+    team = team_for_admin(actor, team_id)
+    name = (name or "").strip()
+    if not name:
+        raise Invalid("team_name_required", field="name")
+    if len(name) > Team.NAME_MAX:
+        raise Invalid("too_long", field="name", max=Team.NAME_MAX)
+    begin_write()
+    taken = db.session.scalar(select(func.count()).select_from(Team).where(
+        Team.organisation_id == team.organisation_id, Team.name == name, Team.id != team.id))
+    if taken:
+        db.session.rollback()
+        raise Invalid("team_exists")
+    old = team.name
+    team.name = name
+    audit.record(actor, "team.rename", "team", team.id, detail=f"{old} -> {name}"[:500])
+    db.session.commit()
+    return team
+
+
+def admin_set_team_active(actor: Actor, team_id, active: bool) -> Team:
+    """Deactivate a team (no new cases in it) or reactivate it. Audited.
+
+    Its cases, and its members' memberships, stay as they are: team leads go
+    on seeing its cases, which can be moved to an active team.
+    """
+    team = team_for_admin(actor, team_id)
+    begin_write()
+    team.active = active
+    audit.record(actor, "team.activate" if active else "team.deactivate", "team", team.id)
+    db.session.commit()
+    return team
+
+
 def admin_create_team(actor: Actor, name: str) -> Team:
     """An administrator creates a team in their organisation; audited."""
     access.require_area(actor, Action.admin)

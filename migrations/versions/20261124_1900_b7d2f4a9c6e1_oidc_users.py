@@ -1,4 +1,4 @@
-"""Users signed in through OpenID Connect, unlock PINs, and where roles came from.
+"""Users signed in through OpenID Connect, unlock PINs, where roles came from; teams deactivated.
 
 Revision ID: b7d2f4a9c6e1
 Revises: c4e8a2d6b1f3
@@ -26,9 +26,12 @@ def upgrade():
     op.add_column("users", sa.Column("last_sign_in_at", sa.DateTime(), nullable=True))
     op.create_index("uq_users_oidc_identity", "users", ["oidc_issuer", "oidc_subject"],
                     unique=True)
+    op.add_column("teams", sa.Column("active", sa.Boolean(), nullable=False,
+                                     server_default=sa.true()))
 
 
 def downgrade():
+    op.execute("ALTER TABLE teams DROP COLUMN active")
     op.drop_index("uq_users_oidc_identity", table_name="users")
     for column in ("last_sign_in_at", "role_origin", "suspended", "pin_hash", "oidc_subject",
                    "oidc_issuer"):

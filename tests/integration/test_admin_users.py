@@ -212,3 +212,39 @@ def test_role_changes_that_are_refused(app, db):
         db.session.refresh(who)
     assert (w.admin.role, w.bo.role, federated.role) == (Role.admin, Role.caseworker,
                                                          Role.caseworker)
+
+
+def test_a_deactivated_team_takes_no_new_cases(app, db):
+    w = f.world()
+    admin = _admin(app, w)
+    anna = _browser(app)
+    f.login(anna, w.anna)
+    assert "Nord" in anna.get("/cases/new").get_data(as_text=True)
+    page = admin.get(f"/admin/teams/{w.north.id}").get_data(as_text=True)
+    assert "Anna" in page and "Bo" in page  # its members
+    assert admin.post(f"/admin/teams/{w.north.id}/active").status_code == 302
+    assert not db.session.get(Team, w.north.id).active
+    assert "(deaktiveret)" in admin.get("/admin/").get_data(as_text=True)
+    form = anna.get("/cases/new").get_data(as_text=True)
+    assert f'value="{w.north.id}"' not in form
+    answer = anna.post("/cases/new", data={"reference": "SAG-NY", "team": str(w.north.id),
+                                           "child_birth_year": "2015",
+                                           "opened_on": "2026-03-01"})
+    assert answer.status_code == 422
+    assert "SAG-NY" not in anna.get("/cases").get_data(as_text=True)
+    # Reactivated, it is offered again.
+    admin.post(f"/admin/teams/{w.north.id}/active")
+    assert f'value="{w.north.id}"' in anna.get("/cases/new").get_data(as_text=True)
+
+
+def test_renaming_a_team(app, db):
+    w = f.world()
+    admin = _admin(app, w)
+    assert admin.post(f"/admin/teams/{w.north.id}", data={"name": "Nordvest"}
+                      ).status_code == 302
+    assert db.session.get(Team, w.north.id).name == "Nordvest"
+    taken = admin.post(f"/admin/teams/{w.north.id}", data={"name": "Syd"})
+    assert taken.status_code == 400 and "findes allerede et team" in taken.get_data(as_text=True)
+    assert admin.post(f"/admin/teams/{w.north.id}", data={"name": "  "}).status_code == 400
+    assert db.session.get(Team, w.north.id).name == "Nordvest"
+    assert admin.get("/admin/teams/not-a-team").status_code == 404
