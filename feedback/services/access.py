@@ -49,6 +49,10 @@ class Action(enum.StrEnum):
     import_data = "import"
     admin = "admin"
     audit_log = "audit.read"
+    #: A family's access export: what is stored about a case and who looked at it.
+    access_export = "case.access_export"
+    #: What retention will delete or anonymise, and when.
+    retention = "retention"
 
 
 #: Actions on one case: refused as "not found".
@@ -65,7 +69,8 @@ AREAS: dict[Role, frozenset[Action]] = {
     Role.team_lead: frozenset({Action.list_cases, Action.create_case, Action.export,
                                Action.report}),
     Role.analyst: frozenset({Action.export, Action.report}),
-    Role.admin: frozenset({Action.admin, Action.audit_log, Action.import_data}),
+    Role.admin: frozenset({Action.admin, Action.audit_log, Action.import_data,
+                           Action.access_export, Action.retention}),
 }
 
 
