@@ -1,12 +1,25 @@
 """Forms for the audit log, the access export and the retention overview."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import Length, NumberRange, Optional
 
 from feedback.forms import Form
 from feedback.models import Case
-from feedback.reports.forms import DIALECTS
+
+#: The two CSV dialects of :mod:`feedback.services.exports.dialects`, as on the export page.
+DIALECTS = (
+    SelectChoice("excel-da", _l("Danish Excel: semicolon, decimal comma")),
+    SelectChoice("rfc4180", _l("Standard CSV (RFC 4180): comma, decimal point")),
+)
 
 
 class LogFilterForm(Form):

@@ -15,6 +15,9 @@ from feedback.services import cases, instruments, responses
 from feedback.services.actors import Actor
 from tests import factories as f
 from tests.integration.test_access import _token
+from tests.integration.test_imports import csv_bytes
+from tests.integration.test_imports import response as import_lines
+from tests.integration.test_imports import run as run_import
 
 
 def _rows(db) -> int:
@@ -36,27 +39,46 @@ def _answered_case(w):
     return case, meeting
 
 
-def test_every_read_of_case_data_and_every_export_writes_exactly_one_row(db, client):
+def test_every_read_of_case_data_and_every_export_writes_exactly_one_row(db, client, app,
+                                                                      tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "FEEDBACK_IMPORT_REPORTS_DIR", str(tmp_path))
     w = f.world()
     case, meeting = _answered_case(w)
-    f.login(client, w.lene)
-    reads = [
-        ("/cases", "cases.list", None),
-        (f"/cases/{case.id}", "case.view", str(case.id)),
-        (f"/meetings/{meeting.id}", "meeting.view", str(meeting.id)),
-        ("/reports/export.csv", "export.long_csv", None),
-    ]
+    batch = run_import(w.admin, csv_bytes(import_lines(1)), tmp_path)
+    for who, reads in (
+        (w.lene, [
+            ("/cases", "cases.list", None),
+            (f"/cases/{case.id}", "case.view", str(case.id)),
+            (f"/meetings/{meeting.id}", "meeting.view", str(meeting.id)),
+            ("/reports/export.csv", "export.long_csv", None),
+        ]),
+        (w.admin, [
+            (f"/reports/import/{batch.id}", "import.view", str(batch.id)),
+            (f"/reports/import/{batch.id}/report.csv", "import.view", str(batch.id)),
+            ("/admin/audit", "audit.read", None),
+            ("/admin/audit.csv", "audit.export", None),
+            ("/admin/access?reference=FAM-7", "case.access_export", str(case.id)),
+            ("/admin/retention", "retention.overview", None),
+        ]),
+    ):
+        client.post("/logout")
+        f.login(client, who)
+        _walk(db, client, who, reads)
+
+
+def _walk(db, client, who, reads):
     for url, action, object_id in reads:
         before = _rows(db)
         response = client.get(url)
         assert response.status_code == 200, url
         response.get_data()  # a streamed export is audited when it starts
+        response.close()
         new = list(db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)
                                       .offset(before)))
         started = [e for e in new if not e.action.endswith(".end")]
         assert len(started) == 1, (url, [e.action for e in new])
         assert started[0].action == action
-        assert started[0].actor_id == w.lene.id
+        assert started[0].actor_id == who.id
         if object_id:
             assert started[0].object_id == object_id
 
