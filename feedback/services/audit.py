@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, func, or_, select
@@ -147,6 +147,8 @@ class LogPage:
     users: dict[uuid.UUID, User]
     page: int
     total: int
+    #: Case references by the id the log stores, for rows about a case that still exists.
+    references: dict[str, str] = field(default_factory=dict)
 
     @property
     def pages(self) -> int:
@@ -159,6 +161,20 @@ def _users(events) -> dict[uuid.UUID, User]:
     if not ids:
         return {}
     return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+def _references(events) -> dict[str, str]:
+    ids = set()
+    for e in events:
+        if e.object_type == "case" and e.object_id:
+            try:
+                ids.add(uuid.UUID(e.object_id))
+            except ValueError:
+                continue
+    if not ids:
+        return {}
+    return {str(i): ref for i, ref in db.session.execute(
+        select(Case.id, Case.reference).where(Case.id.in_(ids)))}
 
 
 def read_log(actor: Actor, flt: LogFilter, page: int = 1) -> LogPage:
@@ -175,7 +191,7 @@ def read_log(actor: Actor, flt: LogFilter, page: int = 1) -> LogPage:
         events = list(db.session.scalars(query.order_by(AuditEvent.id.desc())
                                           .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
     record_now(actor, "audit.read", detail=f"page {page}: {flt.as_text()}")
-    return LogPage(events, _users(events), page, total)
+    return LogPage(events, _users(events), page, total, _references(events))
 
 
 def actions() -> list[str]:

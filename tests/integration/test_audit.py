@@ -105,6 +105,7 @@ def test_admin_reads_filters_and_pages_the_log_and_the_reading_is_logged(db, cli
 
     by_case = client.get("/admin/audit", query_string={"case": "FAM-7"}).get_data(as_text=True)
     assert "case.create" in by_case and "response.submit" in by_case
+    assert "<bdi>FAM-7</bdi>" in by_case  # a case's row names its reference
     assert str(other.id) not in by_case
     assert "case=FAM-7" in _last(db).detail
 
@@ -170,3 +171,19 @@ def test_access_export_shows_what_is_stored_and_who_looked(db, client):
 
     missing = client.get("/admin/access", query_string={"reference": "NOPE"})
     assert missing.status_code == 404 and _last(db).outcome == "refused"
+
+
+def test_bad_filters_get_a_clear_400_and_nothing_breaks(db, client):
+    w = f.world()
+    f.login(client, w.admin)
+    for url, args in (("/admin/audit", {"case": "x" * 101}), ("/admin/audit", {"page": "two"}),
+                      ("/admin/audit", {"date_to": "2026-02-30"}),
+                      ("/admin/audit.csv", {"date_from": "nope"}),
+                      ("/admin/access", {"reference": "x" * 101})):
+        response = client.get(url, query_string=args)
+        assert response.status_code == 400, (url, args)
+    page = client.get("/admin/audit", query_string={"date_to": "2026-02-30"})
+    assert "Ikke en gyldig dato" in page.get_data(as_text=True)
+    unknown = client.get("/admin/audit", query_string={"who": "nobody-like-this",
+                                                       "case": "NO-SUCH-CASE"})
+    assert unknown.status_code == 200 and "0 linjer" in unknown.get_data(as_text=True)
