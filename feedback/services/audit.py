@@ -21,6 +21,7 @@ from feedback.models import (
     AuditEvent,
     Case,
     Invitation,
+    InvitationToken,
     Meeting,
     Participant,
     Response,
@@ -92,14 +93,21 @@ class LogFilter:
 
 
 def case_object_ids(case: Case) -> list[str]:
-    """The ids (as the log stores them) of a case and of everything in it."""
+    """The ids (as the log stores them) of a case and of everything in it.
+
+    Meetings, people, answers, invitations and their link tokens.
+    """
     meeting_ids = list(db.session.scalars(select(Meeting.id).where(Meeting.case_id == case.id)))
     ids: list[uuid.UUID] = [case.id, *meeting_ids]
     ids += db.session.scalars(select(Participant.id).where(Participant.case_id == case.id))
     if meeting_ids:
         ids += db.session.scalars(select(Response.id).where(Response.meeting_id.in_(meeting_ids)))
-        ids += db.session.scalars(select(Invitation.id)
-                                  .where(Invitation.meeting_id.in_(meeting_ids)))
+        invitation_ids = list(db.session.scalars(
+            select(Invitation.id).where(Invitation.meeting_id.in_(meeting_ids))))
+        ids += invitation_ids
+        if invitation_ids:
+            ids += db.session.scalars(select(InvitationToken.id).where(
+                InvitationToken.invitation_id.in_(invitation_ids)))
     return [str(i) for i in ids]
 
 
