@@ -20,13 +20,14 @@ def run(dry_run: bool) -> None:
     """Delete or anonymise the cases that are due and purge audit rows past their period."""
     conf = service.settings()
     result = service.run(dry_run=dry_run)
-    verb = "would" if dry_run else "did"
+    done = {"delete": "deleted", "anonymise": "anonymised"}
     click.echo(f"Cases closed more than {conf.case_days} days ago are "
                f"{'anonymised' if conf.keep_anonymised else 'deleted'}; audit rows are kept "
                f"{conf.audit_days} days.")
     for due in result.cases:
-        click.echo(f"{verb} {due.action}: case {due.reference} ({due.team}), "
+        what = f"would {due.action}" if dry_run else done[due.action]
+        click.echo(f"{what}: case {due.reference} ({due.team}), "
                    f"closed {due.closed_on.isoformat()}, due {due.due_on.isoformat()}")
-    click.echo(f"{len(result.cases)} cases {'would be' if dry_run else 'were'} "
-               f"{'anonymised or deleted' if result.cases or dry_run else 'handled'}; "
-               f"{result.audit_rows} audit rows {'would be' if dry_run else 'were'} deleted.")
+    be = "would be" if dry_run else "were"
+    click.echo(f"{len(result.cases)} cases {be} {done[conf.case_action]}; "
+               f"{result.audit_rows} audit rows {be} deleted.")

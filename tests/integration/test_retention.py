@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, func, select, text, update
@@ -222,3 +223,16 @@ def test_the_administrator_sees_what_is_due(db, client, short):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "DUE-SOON" in html and "slettes 30 dage" in html
+
+
+def test_the_systemd_unit_runs_this_command(app, db, short):
+    unit = Path(__file__).resolve().parents[2] / "deploy/systemd/feedback-retention.service"
+    line = next(x for x in unit.read_text().splitlines() if x.startswith("ExecStart="))
+    args = line.split(" --app feedback ", 1)[1].split()
+    w = f.world()
+    _closed_case(w, reference="BY-TIMER")
+    clock.advance(timedelta(days=31))
+    result = app.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 0, result.output
+    assert "deleted: case BY-TIMER" in result.output
+    assert _count(db, Case, Case.reference == "BY-TIMER") == 0
