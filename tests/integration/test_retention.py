@@ -29,6 +29,7 @@ from feedback.models import (
 )
 from feedback.services import audit, cases, instruments, responses, retention
 from feedback.services.actors import Actor
+from feedback.services.errors import NotFound
 from tests import factories as f
 from tests.conftest import TODAY
 from tests.integration.test_access import _token
@@ -174,6 +175,10 @@ def test_anonymising_keeps_the_answers_and_removes_what_leads_back_to_the_family
     assert answered.total_tenths is not None
     # Done once: the next run finds nothing.
     assert retention.run().cases == []
+    # Statistics only: the team lead no longer finds it among the team's cases.
+    assert kept.id not in {row[0].id for row in cases.list_cases(f.actor(w.lene))}
+    with pytest.raises(NotFound):
+        cases.get_case(f.actor(w.lene), kept.id)
 
 
 def test_reopening_stops_the_clock(db, short):
