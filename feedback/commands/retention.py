@@ -30,4 +30,5 @@ def run(dry_run: bool) -> None:
                    f"closed {due.closed_on.isoformat()}, due {due.due_on.isoformat()}")
     be = "would be" if dry_run else "were"
     click.echo(f"{len(result.cases)} cases {be} {done[conf.case_action]}; "
-               f"{result.audit_rows} audit rows {be} deleted.")
+               f"{result.audit_rows} audit rows and {result.import_reports} import reports "
+               f"{be} deleted.")

@@ -29,6 +29,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import delete, func, select, update
@@ -40,6 +41,7 @@ from feedback.models import (
     AuditEvent,
     Case,
     CaseTag,
+    ImportBatch,
     Invitation,
     InvitationItem,
     InvitationToken,
@@ -226,6 +228,24 @@ class Result:
     cases: list[DueCase]
     audit_rows: int
     dry_run: bool
+    #: Import reports (files listing every imported line) removed.
+    import_reports: int = 0
+
+
+def import_reports_dir() -> Path:
+    """Where the import pages keep their reports (as :mod:`feedback.reports.views` has it)."""
+    configured = current_app.config.get("FEEDBACK_IMPORT_REPORTS_DIR")
+    return Path(configured) if configured else Path(current_app.instance_path) / "imports"
+
+
+def _old_import_reports() -> list[Path]:
+    """Reports of imports older than the case period: their lines may name deleted cases."""
+    from feedback.services.imports import report_path
+
+    before = clock.now() - timedelta(days=settings().case_days)
+    folder = import_reports_dir()
+    ids = db.session.scalars(select(ImportBatch.id).where(ImportBatch.created_at < before))
+    return [p for p in (report_path(folder, i) for i in ids) if p.exists()]
 
 
 def run(actor: Actor | None = None, *, dry_run: bool = False) -> Result:
@@ -237,10 +257,12 @@ def run(actor: Actor | None = None, *, dry_run: bool = False) -> Result:
     """
     actor = actor or Actor.system("retention")
     todo = plan()
+    reports = _old_import_reports()
     if dry_run:
         audit.record_now(actor, "retention.dry_run",
-                         detail=f"{len(todo.cases)} cases due, {todo.audit_rows} audit rows")
-        return Result(todo.cases, todo.audit_rows, dry_run=True)
+                         detail=f"{len(todo.cases)} cases due, {todo.audit_rows} audit rows, "
+                                f"{len(reports)} import reports")
+        return Result(todo.cases, todo.audit_rows, dry_run=True, import_reports=len(reports))
     for due in todo.cases:
         begin_write()
         case = db.session.get(Case, due.id)
@@ -264,4 +286,9 @@ def run(actor: Actor | None = None, *, dry_run: bool = False) -> Result:
     db.session.delete(grant)
     audit.record(actor, "retention.audit_purge", detail=f"{purged} audit rows deleted")
     db.session.commit()
-    return Result(todo.cases, purged, dry_run=False)
+    for path in reports:
+        path.unlink(missing_ok=True)
+    if reports:
+        audit.record_now(actor, "retention.import_reports",
+                         detail=f"{len(reports)} import reports deleted")
+    return Result(todo.cases, purged, dry_run=False, import_reports=len(reports))

@@ -27,7 +27,7 @@ from feedback.models import (
     RetentionGrant,
     Tombstone,
 )
-from feedback.services import audit, cases, instruments, responses, retention
+from feedback.services import audit, cases, imports, instruments, responses, retention
 from feedback.services.actors import Actor
 from feedback.services.errors import NotFound
 from tests import factories as f
@@ -218,6 +218,21 @@ def test_a_deleted_import_is_not_brought_back_by_importing_the_file_again(db, sh
     again = run_import(w.admin, data, tmp_path)
     assert again.status == "completed" and again.responses_written == 0
     assert counts(db) == (0, 0, 0, 0)
+
+
+def test_import_reports_older_than_the_case_period_are_deleted(db, app, short, tmp_path,
+                                                                 monkeypatch):
+    monkeypatch.setitem(app.config, "FEEDBACK_IMPORT_REPORTS_DIR", str(tmp_path))
+    w = f.world()
+    first = run_import(w.admin, csv_bytes(import_lines(1)), tmp_path)
+    clock.advance(timedelta(days=20))
+    second = run_import(w.admin, csv_bytes(import_lines(2)), tmp_path)
+    clock.advance(timedelta(days=11))
+    assert retention.run(dry_run=True).import_reports == 1
+    assert imports.report_path(tmp_path, first.id).exists()
+    assert retention.run().import_reports == 1
+    assert not imports.report_path(tmp_path, first.id).exists()
+    assert imports.report_path(tmp_path, second.id).exists()
 
 
 def test_the_administrator_sees_what_is_due(db, client, short):
