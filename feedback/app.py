@@ -120,6 +120,7 @@ def _current_app_locales() -> tuple[str, ...]:
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per audience; respondents' forms carry their own CSRF token."""
+    import feedback.admin.audit  # noqa: F401  (the audit pages join the admin blueprint)
     from feedback.admin.views import bp as admin_bp
     from feedback.auth.views import bp as auth_bp
     from feedback.cases.views import bp as cases_bp

@@ -118,4 +118,11 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "FEEDBACK_OIDC_SCOPES": env.get("FEEDBACK_OIDC_SCOPES", "openid profile email"),
         #: Whether the local username and password form is offered beside the provider.
         "FEEDBACK_LOCAL_LOGIN": _flag(env.get("FEEDBACK_LOCAL_LOGIN"), True),
+        #: Retention: days after a case closes before ``flask retention run`` removes it.
+        "FEEDBACK_RETENTION_CASE_DAYS": int(env.get("FEEDBACK_RETENTION_CASE_DAYS", "1826")),
+        #: Whether a closed case's answers stay, anonymised, for statistics (else deleted).
+        "FEEDBACK_RETENTION_KEEP_ANONYMISED": _flag(
+            env.get("FEEDBACK_RETENTION_KEEP_ANONYMISED"), True),
+        #: Days audit rows are kept (decision 28: three years).
+        "FEEDBACK_AUDIT_RETENTION_DAYS": int(env.get("FEEDBACK_AUDIT_RETENTION_DAYS", "1096")),
     }

@@ -137,7 +137,8 @@ def sign_out(reason: str = "logout") -> None:
     """
     sid = session.get(STAFF_SESSION)
     if sid:
-        accounts.end_session(sid, reason)
+        actor = staff_actor() if current_user.is_authenticated else None
+        accounts.end_session(sid, reason, actor)
     logout_user()
     session.clear()
 

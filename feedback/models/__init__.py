@@ -21,12 +21,14 @@ from feedback.models.invitations import (
 )
 from feedback.models.org import Organisation, Role, Team, TeamMembership, User
 from feedback.models.responses import Answer, Response, ResponseVoid
+from feedback.models.retention import RetentionGrant, Tombstone
 from feedback.models.sessions import StaffSession
 from feedback.models.throttle import ThrottleCount
 
 __all__ = [
     "Answer", "AuditEvent", "Case", "CaseTag", "ImportBatch", "InstrumentVersion", "Invitation",
     "InvitationItem", "InvitationToken", "Meeting", "MeetingMode", "MeetingType",
-    "Organisation", "Participant", "ParticipantRole", "Response", "ResponseVoid", "Role",
-    "StaffSession", "Subject", "Team", "TeamMembership", "ThrottleCount", "TokenKind", "User",
+    "Organisation", "Participant", "ParticipantRole", "Response", "ResponseVoid",
+    "RetentionGrant", "Role", "StaffSession", "Subject", "Team", "TeamMembership",
+    "ThrottleCount", "Tombstone", "TokenKind", "User",
 ]

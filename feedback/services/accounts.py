@@ -148,16 +148,19 @@ def session_user(session_id: str | None, user_id: str | None) -> User | None:
     return user
 
 
-def end_session(session_id, reason: str) -> None:
-    """End one staff session (logging out, too many unlock failures, expiry)."""
+def end_session(session_id, reason: str, actor: Actor | None = None) -> None:
+    """End one staff session (logging out, too many unlock failures, expiry); audited."""
     try:
         sid = uuid.UUID(str(session_id))
     except ValueError:
         return
     begin_write()
-    db.session.execute(update(StaffSession).where(
+    ended = db.session.execute(update(StaffSession).where(
         StaffSession.id == sid, StaffSession.ended_at.is_(None))
-        .values(ended_at=clock.now(), end_reason=reason))
+        .values(ended_at=clock.now(), end_reason=reason)).rowcount
+    if ended:
+        audit.record(actor or Actor.system("sessions"), "auth.logout", "staff_session", sid,
+                     detail=reason)
     db.session.commit()
 
 
