@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from feedback.extensions import db
 from feedback.models import (
@@ -70,7 +70,7 @@ def rate(w, case, who, day, pack, total, subject="child", answers=None):
         submission_id=uuid.uuid4(), meeting_id=meeting.id, participant_id=who.id,
         instrument_version_id=version.id, subject=subject,
         total_tenths=None if total is None else round(total * 10), locale="da",
-        submitted_at=datetime(day.year, day.month, day.day, 9, tzinfo=timezone.utc))
+        submitted_at=datetime(day.year, day.month, day.day, 9, tzinfo=UTC))
     db.session.add(response)
     db.session.flush()
     for n, (key, value) in enumerate((answers or {}).items()):

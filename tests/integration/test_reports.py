@@ -118,7 +118,7 @@ def test_the_page_shows_formulas_filters_and_what_was_left_out(client, built):
     assert "<svg" in html and "Effektstørrelse" in html
     assert "standardafvigelse" in html  # the formula
     assert "Nord" in html and "04-01" in html  # the filters and settings used
-    assert "Episoder med kun én" in html
+    assert "Forløb med kun én total" in html
 
 
 def test_the_command_writes_the_pages_csv_and_is_audited(app, built, db, tmp_path):
