@@ -75,8 +75,8 @@ def test_roles_give_one_row_each_and_mothers_rate_against_the_childs_cut_off(cli
     f.login(client, built.world.ali)
     rows = outcome_csv(client, role=["child", "mother"], cohort="year")
     closed = {r["role"]: r for r in rows if r["table"] == "closed"}
-    assert set(closed) == {"Barn", "Mor"}
-    mother = closed["Mor"]
+    assert set(closed) == {"child", "mother"}
+    mother = closed["mother"]
     assert (mother["episodes"], mother["mean_first"], mother["mean_last"]) == ("1", "15", "25")
     assert mother["effect_size"] == ""  # one episode: no standard deviation
     assert (mother["improved"], mother["crossed"]) == ("1", "0")  # 25 is under 32

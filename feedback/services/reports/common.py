@@ -27,6 +27,8 @@ from feedback.services.instruments import definition
 
 #: Kinds of column: how a value is written on the page.
 TEXT, COUNT, NUMBER, SHARE, STAT = "text", "count", "number", "share", "stat"
+#: A respondent role: its code in the CSV (child, mother, staff), its name on the page.
+ROLE = "role"
 PERIOD_MONTHS = {"month": 1, "quarter": 3, "half": 6, "year": 12}
 PERIOD_LABELS = {"month": _l("Months"), "quarter": _l("Quarters"), "half": _l("Half-years"),
                  "year": _l("Years")}

@@ -27,6 +27,7 @@ from feedback.services.reports import stats
 from feedback.services.reports.common import (
     COUNT,
     NUMBER,
+    ROLE,
     SHARE,
     STAT,
     Column,
@@ -196,7 +197,7 @@ def figures(group: list[Episode]) -> dict:
 
 
 COLUMNS = (
-    Column("cohort", _l("Cohort")), Column("role", _l("Respondent")),
+    Column("cohort", _l("Cohort")), Column("role", _l("Respondent"), ROLE),
     Column("episodes", _l("Episodes"), COUNT),
     Column("two_or_more", _l("With 2+ ratings"), COUNT),
     Column("mean_first", _l("Mean first"), NUMBER), Column("mean_last", _l("Mean last"), NUMBER),
@@ -246,7 +247,7 @@ def build(actor: Actor, filters: DataFilters, options: dict) -> Report:
                 group = [e for e in in_cohort if e.role == role]
                 f = figures(group)
                 coverage = stats.share(len({e.case_id for e in group}), denominator)
-                rows.append((period_label(end), str(role_label(role)), f["episodes"],
+                rows.append((period_label(end), role, f["episodes"],
                              f["two_or_more"], f["mean_first"], f["mean_last"],
                              f["mean_change"], f["effect_size"], f["improved"],
                              f["deteriorated"], f["crossed"], coverage))

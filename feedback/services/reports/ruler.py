@@ -21,6 +21,7 @@ from feedback.services.reports import stats
 from feedback.services.reports.common import (
     COUNT,
     NUMBER,
+    ROLE,
     SHARE,
     Column,
     LeftOut,
@@ -46,7 +47,8 @@ FORMULAS = (
        "more parties."),
 )
 BAND_COLUMNS = (
-    Column("role", _l("Party")), Column("band", _l("Band")), Column("n", _l("Ratings"), COUNT),
+    Column("role", _l("Party"), ROLE), Column("band", _l("Band")),
+    Column("n", _l("Ratings"), COUNT),
     Column("share", _l("Share of the party's ratings"), SHARE),
 )
 DISAGREE_COLUMNS = (
@@ -76,7 +78,7 @@ def build(actor: Actor, filters: DataFilters, options: dict) -> Report:
         total = sum(counts[role].values())
         for n, band in enumerate(bands):
             found = counts[role].get(n, 0)
-            rows.append((str(role_label(role)), text(band.label), found,
+            rows.append((role, text(band.label), found,
                          stats.share(found, total)))
     rater = func.coalesce(raw(Response.participant_id), raw(Response.staff_user_id))
     per_meeting = responses(
