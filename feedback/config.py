@@ -106,4 +106,7 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         #: built whole in a temporary file, unlike the streamed CSV files.
         "FEEDBACK_EXPORT_FILE_MAX_ROWS": int(env.get("FEEDBACK_EXPORT_FILE_MAX_ROWS",
                                                      "500000")),
+        #: Reports outside a team's own view hide figures on fewer children than this
+        #: ("<5"), with secondary suppression; 0 or 1 shows every figure (decision 37).
+        "FEEDBACK_REPORT_MIN_CHILDREN": int(env.get("FEEDBACK_REPORT_MIN_CHILDREN", "5")),
     }

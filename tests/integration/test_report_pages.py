@@ -14,6 +14,12 @@ from tests.integration import export_world
 WAVES = {"waves": "start=2025-01-01..2025-06-30\nslut=2025-07-01..2025-12-31"}
 
 
+@pytest.fixture(autouse=True)
+def every_figure(app, monkeypatch):
+    """These worlds are small on purpose: show every figure unless a test says otherwise."""
+    monkeypatch.setitem(app.config, "FEEDBACK_REPORT_MIN_CHILDREN", 0)
+
+
 @pytest.fixture
 def world(db):
     return export_world.build()

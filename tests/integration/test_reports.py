@@ -16,6 +16,12 @@ from tests.integration import report_world
 HALF = {"cohort": "half", "anchor": "04-01"}
 
 
+@pytest.fixture(autouse=True)
+def every_figure(app, monkeypatch):
+    """These worlds are small on purpose: show every figure unless a test says otherwise."""
+    monkeypatch.setitem(app.config, "FEEDBACK_REPORT_MIN_CHILDREN", 0)
+
+
 @pytest.fixture
 def built(db):
     return report_world.build()
@@ -188,3 +194,36 @@ def test_bad_waves_and_unknown_dialects_are_refused(client, built):
                       query_string={"waves": "a=2025-01-01..2024-01-01"}).status_code == 400
     assert client.get("/reports/report/ruler.csv",
                       query_string={"dialect": "excel-us"}).status_code == 400
+
+
+def test_small_cells_are_hidden_from_analysts_but_not_from_the_teams_own_lead(
+        app, client, built, monkeypatch):
+    monkeypatch.setitem(app.config, "FEEDBACK_REPORT_MIN_CHILDREN", 5)
+    f.login(client, built.world.ali)
+    closed = next(r for r in outcome_csv(client) if r["table"] == "closed")
+    # Five children's episodes, but the change figures rest on three (A, B and E).
+    assert (closed["episodes"], closed["coverage"]) == ("5", "0.833333")
+    assert closed["two_or_more"] == closed["mean_change"] == closed["effect_size"] == "<5"
+    html = client.get("/reports/report/outcome", query_string=HALF).get_data(as_text=True)
+    assert "&lt;5" in html and "færre end 5 børn" in html
+    assert "<circle" not in html  # the chart's only cohort rests on three children
+    client.get("/auth/logout")
+    f.login(client, built.world.lene)  # Nord's own lead: her teams' figures in full
+    closed = next(r for r in outcome_csv(client) if r["table"] == "closed")
+    assert closed["mean_change"] == "3.333333"  # A, B and E in full
+    assert "<" not in "".join(closed.values())
+
+
+def test_a_total_cannot_reveal_a_hidden_team(app, client, built, monkeypatch):
+    monkeypatch.setitem(app.config, "FEEDBACK_REPORT_MIN_CHILDREN", 2)
+    f.login(client, built.world.ali)
+    data = client.get("/reports/report/satisfaction.csv", query_string={"period": "year"})
+    rows = [r for r in rows_of(data.get_data()) if r["table"] == "items"]
+    # Only Nord answered: "listened" rests on two children (shown); had one team been
+    # hidden, the all-teams row (equal to it) is hidden with it.
+    said = [r for r in rows if r["item"] == "Sagde alt"]
+    assert {r["n"] for r in said} == {"3"}
+    monkeypatch.setitem(app.config, "FEEDBACK_REPORT_MIN_CHILDREN", 3)
+    data = client.get("/reports/report/satisfaction.csv", query_string={"period": "year"})
+    rows = [r for r in rows_of(data.get_data()) if r["table"] == "items"]
+    assert {r["n"] for r in rows} == {"<3"}  # two children: the team and its total hidden

@@ -137,3 +137,19 @@ def test_waves_are_named_periods_that_do_not_overlap():
                 "b=2025-06-30..2025-12-31", "a=2025-01-01..2025-02-01;a=2025-03-01..2025-04-01"):
         with pytest.raises(Invalid):
             parse_waves(bad)
+
+
+def test_secondary_suppression_hides_the_smallest_other_cell_of_a_total():
+    from feedback.services.exports.filters import DataFilters
+    from feedback.services.reports import suppression
+    from feedback.services.reports.common import COUNT, NUMBER, Column, Report, Table
+
+    columns = (Column("team", "team"), Column("n", "n", COUNT), Column("mean", "m", NUMBER))
+    table = Table("t", "", columns, [("Nord", 3, 7.0), ("Syd", 6, 8.0), ("Vest", 9, 6.0),
+                                     ("Alle", 18, 7.0)],
+                  children=[3, 6, 9, 18], groups=["x"] * 4, totals={3})
+    report = Report("r", "", [], DataFilters(), {}, [], [], [table])
+    assert suppression.apply(report, 5) == 2
+    assert table.rows == [("Nord", "<5", "<5"), ("Syd", "<5", "<5"), ("Vest", 9, 6.0),
+                          ("Alle", 18, 7.0)]
+    assert report.threshold == 5 and report.suppressed == 2

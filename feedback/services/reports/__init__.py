@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from flask import current_app
+
+from feedback.models import Role
 from feedback.services import access, audit
 from feedback.services.access import Action
 from feedback.services.actors import Actor
@@ -24,6 +27,7 @@ from feedback.services.reports import (
     response_rates,
     ruler,
     satisfaction,
+    suppression,
 )
 from feedback.services.reports.common import Report, csv_bytes, parse_options
 
@@ -61,8 +65,11 @@ def run(actor: Actor, name: str, data: Mapping) -> Report:
     filters = parse(data, choices)
     options = parse_options(report_module.OPTIONS, data, option_choices(actor))
     report = report_module.build(actor, filters, options)
+    if actor.user.role != Role.team_lead:  # outside a team's own view (decision 37)
+        suppression.apply(report, current_app.config.get("FEEDBACK_REPORT_MIN_CHILDREN", 5))
     shown = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in options.items()
              if v not in (None, "")}
     audit.record_now(actor, f"report.{name}", "report", name,
-                     detail=f"filters={filters.summary(250)}; options={shown}"[:500])
+                     detail=(f"filters={filters.summary(250)}; options={shown}; "
+                             f"suppressed={report.suppressed}")[:500])
     return report

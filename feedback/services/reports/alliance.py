@@ -81,6 +81,14 @@ def build(actor: Actor, filters: DataFilters, options: dict) -> Report:
             cell[3] += n if total < cut else 0
     rows = [(period_label(periods[p]), team, key, n, s / n / 10, stats.share(under, with_cut))
             for (p, team, key), (n, s, with_cut, under) in sorted(cells.items())]
+    scope = (InstrumentVersion.family == family, Response.total_tenths.is_not(None))
+    cases = {tuple(r[:3]): r[3] for r in db.session.execute(responses(
+        actor, filters, bucket, Team.name, InstrumentVersion.key,
+        func.count(func.distinct(Meeting.case_id))).where(*scope)
+        .group_by(bucket, Team.name, InstrumentVersion.key))}
+    team_cases = dict(db.session.execute(responses(
+        actor, filters, Team.name, func.count(func.distinct(Meeting.case_id))).where(
+        *scope).group_by(Team.name)).all())
     skipped = db.session.scalar(responses(actor, filters, func.count()).where(
         InstrumentVersion.family == family, Response.total_tenths.is_(None)))
     by_team: dict[str, list[int]] = {}
@@ -91,8 +99,10 @@ def build(actor: Actor, filters: DataFilters, options: dict) -> Report:
     return Report(
         name=NAME, title=TITLE, formulas=list(FORMULAS), filters=filters, options=options,
         option_labels=[], tables=[Table("sessions", _l("By period, team and questionnaire"),
-                                        COLUMNS, rows)],
+                                        COLUMNS, rows,
+                                        children=[cases.get(k, 0) for k in sorted(cells)])],
         chart=[(team, s / n / 10, None) for team, (n, s) in sorted(by_team.items())],
+        chart_children=[team_cases.get(team, 0) for team in sorted(by_team)],
         chart_max=40.0, chart_title=_l("Mean session total per team, all periods"),
         left_out=[LeftOut("skipped", _l("Questionnaires with a skipped item (no total)"),
                           skipped)],

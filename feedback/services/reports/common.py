@@ -54,6 +54,11 @@ class Table:
     columns: tuple[Column, ...]
     rows: list[tuple] = field(default_factory=list)
     note: object | None = None
+    #: Children each row rests on: a number for the whole row, or column keys → number.
+    children: list = field(default_factory=list)
+    #: Per row, the group a total row sums (None: not in one); indexes of total rows.
+    groups: list = field(default_factory=list)
+    totals: set[int] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,11 @@ class Report:
     chart: list[tuple[str, float | None]] = field(default_factory=list)
     chart_max: float = 1.0
     chart_title: object = ""
+    #: Children behind each chart entry (entries on too few children are not drawn).
+    chart_children: list[int] = field(default_factory=list)
+    #: Rows with a small cell hidden, and the threshold (0: nothing hidden).
+    suppressed: int = 0
+    threshold: int = 0
 
 
 # --- options --------------------------------------------------------------------------

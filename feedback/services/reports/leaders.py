@@ -97,7 +97,7 @@ def build(actor: Actor, filters: DataFilters, options: dict) -> Report:
         .where(access.data_filter(actor), *filters.case_conditions(), in_quarter)
         .group_by(Team.name))}
     open_cases = {team: (n, n - (recent_n or 0)) for team, n, _, recent_n in cases}
-    rows = []
+    rows, children = [], []
     for team in sorted(set(open_cases) | set(coverage) | {e.team for e in recent}):
         mine = [e for e in recent if e.team == team]
         improved = sum(e.change >= stats.RELIABLE_TENTHS for e in mine)
@@ -105,12 +105,15 @@ def build(actor: Actor, filters: DataFilters, options: dict) -> Report:
         n_quarter, rated = coverage.get(team, (0, 0))
         rows.append((team, len(mine), improved, stats.share(improved, len(mine)), n_open,
                      without, stats.share(rated, n_quarter)))
+        children.append({("rated", "improved", "improved_share"): len({e.case_id for e in mine}),
+                         ("open_cases", "without_rating"): n_open, ("coverage",): n_quarter})
     return Report(
         name=NAME, title=TITLE, formulas=list(FORMULAS), filters=filters, options=options,
         option_labels=[(_l("Last quarter"), period_label(quarter)),
                        (_l("Without a rating since"), since.isoformat())],
-        tables=[Table("teams", _l("By team"), COLUMNS, rows)],
+        tables=[Table("teams", _l("By team"), COLUMNS, rows, children=children)],
         chart=[(r[0], r[6], None) for r in rows], chart_max=1.0,
+        chart_children=[c[("coverage",)] for c in children],
         chart_title=_l("Coverage last quarter per team"),
         left_out=[LeftOut("one_rating", _l("Episodes with only one non-faces total (not in the "
                                            "improvement figures)"),

@@ -118,6 +118,8 @@ def build(actor: Actor, filters: DataFilters, options: dict) -> Report:
     themes = list(pack.themes)
     theme_of = {i.key: n for n, t in enumerate(themes) for i in pack.items if i.theme == t.key}
     means_rows, tests_rows, left = [], [], []
+    means_children: list[int] = []
+    tests_children: list[int] = []
     if waves and themes:
         wave_no = case(*[((Meeting.held_on >= s) & (Meeting.held_on <= e), n)
                          for n, (_, s, e) in enumerate(waves)], else_=-1)
@@ -135,11 +137,15 @@ def build(actor: Actor, filters: DataFilters, options: dict) -> Report:
         rater = func.coalesce(raw(Response.participant_id), raw(Response.staff_user_id))
         per_response = db.session.execute(responses(
             actor, filters, wave_no.label("wave"), rater.label("rater"), Response.id,
-            Response.submitted_at, theme_no.label("theme"), func.avg(Answer.value_tenths))
+            Response.submitted_at, theme_no.label("theme"), func.avg(Answer.value_tenths),
+            raw(Meeting.case_id, "case_id"))
             .join(Answer, Answer.response_id == Response.id).where(*answered)
-            .group_by(wave_no, rater, Response.id, Response.submitted_at, theme_no)).all()
+            .group_by(wave_no, rater, Response.id, Response.submitted_at, theme_no,
+                      Meeting.case_id)).all()
         last: dict[tuple[int, str], tuple] = {}
-        for wave, who, response_id, submitted, theme, index in per_response:
+        case_of = {}
+        for wave, who, response_id, submitted, theme, index, case_id in per_response:
+            case_of[who] = case_id
             if wave < 0 or theme < 0:
                 continue
             seen = last.get((wave, who))
@@ -148,15 +154,18 @@ def build(actor: Actor, filters: DataFilters, options: dict) -> Report:
             if last[(wave, who)][0] == (submitted, str(response_id)):
                 last[(wave, who)][1][theme] = float(index) / 10
         indices: dict[tuple[int, int], list[float]] = {}
-        for (wave, _), (_, by_theme) in sorted(last.items()):
+        cases: dict[tuple[int, int], set] = {}
+        for (wave, who), (_, by_theme) in sorted(last.items()):
             for theme, value in by_theme.items():
                 indices.setdefault((wave, theme), []).append(value)
+                cases.setdefault((wave, theme), set()).add(case_of[who])
         for w, (name, _, _) in enumerate(waves):
             for t, theme in enumerate(themes):
                 values = indices.get((w, t), [])
                 means_rows.append((name, text(theme.label),
                                    stats.mean(item_means.get((w, t), [])), len(values),
                                    stats.mean(values), stats.sample_sd(values)))
+                means_children.append(len(cases.get((w, t), ())))
         if wave_a and wave_b:
             a, b = names.index(wave_a), names.index(wave_b)
             for t, theme in enumerate(themes):
@@ -165,6 +174,8 @@ def build(actor: Actor, filters: DataFilters, options: dict) -> Report:
                 difference = (stats.mean(xa) - stats.mean(xb)) if xa and xb else None
                 tests_rows.append((text(theme.label), wave_a, wave_b, len(xa), len(xb),
                                    difference, *(result or (None, None, None))))
+                tests_children.append(min(len(cases.get((a, t), ())),
+                                          len(cases.get((b, t), ()))))
         earlier = sum(1 for (w, _), _v in last.items())
         total_responses = len({r[2] for r in per_response if r[0] >= 0})
         left.append(LeftOut("earlier_in_wave", _l("Earlier questionnaires by a respondent "
@@ -183,11 +194,15 @@ def build(actor: Actor, filters: DataFilters, options: dict) -> Report:
         name=NAME, title=TITLE, formulas=list(FORMULAS), filters=filters, options=options,
         option_labels=[], left_out=left, tables=[
             Table("means", _l("Theme means per wave"), MEANS, means_rows,
-                  note=None if waves else _l("Define at least one wave to see theme means.")),
+                  note=None if waves else _l("Define at least one wave to see theme means."),
+                  children=means_children),
             Table("welch", _l("Welch's t-test between two waves"), TESTS, tests_rows,
-                  note=None if tests_rows else _l("Define two waves to compare them.")),
+                  note=None if tests_rows else _l("Define two waves to compare them."),
+                  children=tests_children),
         ],
         chart=[(f"{r[0]} · {r[1]}", r[4], None) for r in means_rows if r[4] is not None],
+        chart_children=[n for r, n in zip(means_rows, means_children, strict=True)
+                        if r[4] is not None],
         chart_max=float(max((i.response.max for i in pack.items), default=10)),
         chart_title=_l("Mean of respondent indices per wave and theme"),
     )

@@ -209,6 +209,10 @@ COLUMNS = (
     Column("coverage", _l("Coverage"), SHARE),
 )
 
+#: The columns that rest on the episodes with two or more totals.
+CHANGE_FIGURES = ("two_or_more", "mean_first", "mean_last", "mean_change", "effect_size",
+                  "improved", "deteriorated", "crossed")
+
 
 def build(actor: Actor, filters: DataFilters, options: dict) -> Report:
     """The outcome-by-cohort report."""
@@ -230,11 +234,11 @@ def build(actor: Actor, filters: DataFilters, options: dict) -> Report:
         return periods.start_of(e.start if by_start else e.opened_on)
 
     tables = []
-    chart = []
+    chart, chart_children = [], []
     for status, title in (("closed", _l("Closed episodes")), ("open", _l("Still open"))):
         mine = [e for e in found if closed(e.closed_on) == (status == "closed")]
         cases = [c for c in all_cases if closed(c[2]) == (status == "closed")]
-        rows = []
+        rows, children = [], []
         for start in sorted({cohort_of(e) for e in mine}):
             end = periods.between(start, start)[0]
             in_cohort = [e for e in mine if cohort_of(e) == start]
@@ -251,17 +255,22 @@ def build(actor: Actor, filters: DataFilters, options: dict) -> Report:
                              f["two_or_more"], f["mean_first"], f["mean_last"],
                              f["mean_change"], f["effect_size"], f["improved"],
                              f["deteriorated"], f["crossed"], coverage))
+                rated = len({e.case_id for e in group if e.totals >= 2})
+                children.append({("episodes", "coverage"): len({e.case_id for e in group}),
+                                 CHANGE_FIGURES: rated})
                 if status == "closed" and f["mean_change"] is not None:
                     chart.append((f"{period_label(end)} · {role_label(role)}",
                                   f["mean_first"], f["mean_last"]))
-        tables.append(Table(status, title, COLUMNS, rows))
+                    chart_children.append(rated)
+        tables.append(Table(status, title, COLUMNS, rows, children=children))
     one_rating = sum(1 for e in found if e.totals == 1)
     faces_only = sum(1 for e in found if e.totals == 0)
     faces_ratings = sum(e.ratings - e.totals for e in found)
     open_count = sum(1 for e in found if not closed(e.closed_on))
     return Report(
         name=NAME, title=TITLE, formulas=list(FORMULAS), filters=filters, options=options,
-        option_labels=[], tables=tables, chart=chart, chart_max=40.0,
+        option_labels=[], tables=tables, chart=chart, chart_children=chart_children,
+        chart_max=40.0,
         chart_title=_l("Mean first and last total per cohort (closed episodes)"),
         left_out=[
             LeftOut("one_rating", _l("Episodes with only one non-faces total (counted, no "

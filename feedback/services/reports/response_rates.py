@@ -99,7 +99,8 @@ def build(actor: Actor, filters: DataFilters, options: dict) -> Report:
     bucket = shape.bucket(Meeting.held_on, periods).label("period")
 
     def columns(opened, is_answered):
-        return (bucket, InstrumentVersion.key, Team.name, func.count(),
+        return (bucket, InstrumentVersion.key, Team.name, func.count(func.distinct(Case.id)),
+                func.count(),
                 func.sum(case((or_(opened.c.invitation_id.is_not(None), is_answered), 1),
                               else_=0)),
                 func.sum(case((is_answered, 1), else_=0)))
@@ -107,23 +108,28 @@ def build(actor: Actor, filters: DataFilters, options: dict) -> Report:
     stmt = _joined(actor, filters, columns).group_by(bucket, InstrumentVersion.key, Team.name)
     rows = []
     totals: dict[str, list[int]] = {}
-    for period, key, team, issued, opened, answered in db.session.execute(stmt):
+    for period, key, team, children, issued, opened, answered in db.session.execute(stmt):
         if not 0 <= period < len(periods):
             continue
-        rows.append((period, key, team, (
+        rows.append((period, key, team, children, (
             period_label(periods[period]), key, team, issued, opened, answered,
             stats.share(opened, issued), stats.share(answered, issued))))
         t = totals.setdefault(key, [0, 0])
         t[0] += issued
         t[1] += answered
     rows.sort(key=lambda r: r[:3])
+    per_key = dict(db.session.execute(_joined(
+        actor, filters, lambda o, a: (InstrumentVersion.key, func.count(func.distinct(Case.id))))
+        .group_by(InstrumentVersion.key)).all())
     staff = db.session.scalar(responses(actor, filters, func.count()).where(
         Response.invitation_id.is_(None)))
     return Report(
         name=NAME, title=TITLE, formulas=list(FORMULAS), filters=filters, options=options,
         option_labels=[], tables=[Table("rates", _l("By period, questionnaire and team"),
-                                        COLUMNS, [r[3] for r in rows])],
+                                        COLUMNS, [r[4] for r in rows],
+                                        children=[r[3] for r in rows])],
         chart=[(key, stats.share(a, i), None) for key, (i, a) in sorted(totals.items())],
+        chart_children=[per_key.get(key, 0) for key in sorted(totals)],
         chart_max=1.0, chart_title=_l("Response rate per questionnaire, all periods and teams"),
         left_out=[LeftOut("no_invitation", _l("Answers entered without an invitation (staff "
                                                "ratings and imports; not in the rates)"),

@@ -68,42 +68,53 @@ def build(actor: Actor, filters: DataFilters, options: dict) -> Report:
                    else_=len(bands)) if bands else case((Response.total_tenths.is_(None), 0),
                                                         else_=0)
     scope = (InstrumentVersion.key == key, Response.total_tenths.is_not(None))
-    stmt = responses(actor, filters, Participant.role, band_of.label("band"), func.count()
+    stmt = responses(actor, filters, Participant.role, band_of.label("band"), func.count(),
+                     func.count(func.distinct(Meeting.case_id))
                      ).where(*scope).group_by(Participant.role, band_of)
     counts: dict[str, dict[int, int]] = {}
-    for role, band, n in db.session.execute(stmt):
+    band_cases: dict[tuple[str, int], int] = {}
+    for role, band, n, cases in db.session.execute(stmt):
         counts.setdefault(role_of(role), {})[band] = n
-    rows = []
+        band_cases[(role_of(role), band)] = cases
+    role_cases = {role_of(r): n for r, n in db.session.execute(responses(
+        actor, filters, Participant.role, func.count(func.distinct(Meeting.case_id)))
+        .where(*scope).group_by(Participant.role))}
+    rows, children = [], []
     for role in sorted(counts):
         total = sum(counts[role].values())
         for n, band in enumerate(bands):
             found = counts[role].get(n, 0)
             rows.append((role, text(band.label), found,
                          stats.share(found, total)))
+            children.append(band_cases.get((role, n), 0))
     rater = func.coalesce(raw(Response.participant_id), raw(Response.staff_user_id))
     per_meeting = responses(
-        actor, filters, Meeting.id.label("meeting"),
+        actor, filters, Meeting.id.label("meeting"), Meeting.case_id.label("case_id"),
         func.count(func.distinct(rater)).label("parties"),
         (func.max(Response.total_tenths) - func.min(Response.total_tenths)).label("spread"),
-    ).where(*scope).group_by(Meeting.id).subquery()
-    meetings, disagree, spread = db.session.execute(
+    ).where(*scope).group_by(Meeting.id, Meeting.case_id).subquery()
+    meetings, disagree, spread, disagree_cases = db.session.execute(
         select(func.count(), func.sum(case((per_meeting.c.spread >= DISAGREE_TENTHS, 1),
                                            else_=0)),
-               func.sum(per_meeting.c.spread)).where(per_meeting.c.parties >= 2)).one()
+               func.sum(per_meeting.c.spread), func.count(func.distinct(per_meeting.c.case_id)))
+        .where(per_meeting.c.parties >= 2)).one()
     alone = db.session.scalar(select(func.count()).select_from(per_meeting).where(
         per_meeting.c.parties < 2))
     disagree = disagree or 0
     return Report(
         name=NAME, title=TITLE, formulas=list(FORMULAS), filters=filters, options=options,
         option_labels=[], tables=[
-            Table("bands", _l("Ratings by party and band"), BAND_COLUMNS, rows),
+            Table("bands", _l("Ratings by party and band"), BAND_COLUMNS, rows,
+                  children=children),
             Table("disagreement", _l("Disagreement between parties"), DISAGREE_COLUMNS,
                   [(meetings, disagree, stats.share(disagree, meetings),
-                    spread / meetings / 10 if meetings else None)]),
+                    spread / meetings / 10 if meetings else None)],
+                  children=[disagree_cases]),
         ],
         chart=[(f"{role_label(role)}", stats.share(
             sum(v for b, v in counts[role].items() if b < 2), sum(counts[role].values())), None)
             for role in sorted(counts)],
+        chart_children=[role_cases.get(role, 0) for role in sorted(counts)],
         chart_max=1.0, chart_title=_l("Share of each party's ratings in the two lowest bands "
                                       "(1–5)"),
         left_out=[LeftOut("single_party", _l("Meetings where only one party rated (not in the "

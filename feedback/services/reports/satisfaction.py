@@ -96,7 +96,14 @@ def build(actor: Actor, filters: DataFilters, options: dict) -> Report:
                 sums[0] += n
                 sums[1] += top
     rows.sort(key=lambda r: (r[0], not r[1], r[2], r[3]))
-    tables.append(Table("items", _l("Items by period and team"), COLUMNS, [r[4] for r in rows]))
+    tables.append(Table("items", _l("Items by period and team"), COLUMNS, [r[4] for r in rows],
+                        children=[r[4][7] for r in rows], groups=[(r[0], r[3]) for r in rows],
+                        totals={i for i, r in enumerate(rows) if r[1]}))
+    per_item = dict(db.session.execute(responses(
+        actor, filters, Answer.item_key, func.count(func.distinct(Response.participant_id)))
+        .join(Answer, Answer.response_id == Response.id)
+        .where(InstrumentVersion.key == key, value.is_not(None))
+        .group_by(Answer.item_key)).all())
     missing = db.session.execute(responses(
         actor, filters, Answer.missing_code, func.count()).join(
         Answer, Answer.response_id == Response.id).where(
@@ -106,6 +113,8 @@ def build(actor: Actor, filters: DataFilters, options: dict) -> Report:
         option_labels=[], tables=tables,
         chart=[(labels.get(item, item), stats.share(top, n), None)
                for item, (n, top) in sorted(overall.items(), key=lambda kv: order.get(kv[0], 99))],
+        chart_children=[per_item.get(item, 0) for item in
+                        sorted(overall, key=lambda k: order.get(k, 99))],
         chart_max=1.0, chart_title=_l("Share answering 9–10 per item, all periods and teams"),
         left_out=[LeftOut(f"items_{code}", _l("Items not answered (%(code)s)", code=code), n)
                   for code, n in missing] or [
