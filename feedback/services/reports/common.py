@@ -242,6 +242,13 @@ def responses(actor: Actor, filters: DataFilters, *columns) -> Select:
     )
 
 
+def role_name(role: str) -> str:
+    """A role's name in the reader's language; a staff member's own rating has its own."""
+    from feedback.labels import role_label
+
+    return str(_l("Staff (own rating)")) if role == "staff" else role_label(role)
+
+
 def role_of(value) -> str:
     """A respondent role from a row: a participant's role, or ``staff`` for a staff rating."""
     if value is None:

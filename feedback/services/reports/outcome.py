@@ -38,6 +38,7 @@ from feedback.services.reports.common import (
     Table,
     period_label,
     responses,
+    role_name,
     role_of,
     versions,
 )
@@ -216,8 +217,6 @@ CHANGE_FIGURES = ("two_or_more", "mean_first", "mean_last", "mean_change", "effe
 
 def build(actor: Actor, filters: DataFilters, options: dict) -> Report:
     """The outcome-by-cohort report."""
-    from feedback.labels import role_label
-
     family = options["family"]
     if not filters.roles:  # the child's own ratings unless another role is chosen
         filters = DataFilters(**{**filters.__dict__, "roles": ("child",)})
@@ -259,7 +258,7 @@ def build(actor: Actor, filters: DataFilters, options: dict) -> Report:
                 children.append({("episodes", "coverage"): len({e.case_id for e in group}),
                                  CHANGE_FIGURES: rated})
                 if status == "closed" and f["mean_change"] is not None:
-                    chart.append((f"{period_label(end)} · {role_label(role)}",
+                    chart.append((f"{period_label(end)} · {role_name(role)}",
                                   f["mean_first"], f["mean_last"]))
                     chart_children.append(rated)
         tables.append(Table(status, title, COLUMNS, rows, children=children))

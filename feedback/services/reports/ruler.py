@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
 from feedback.extensions import db
-from feedback.labels import role_label, text
+from feedback.labels import text
 from feedback.models import InstrumentVersion, Meeting, Participant, Response
 from feedback.services.actors import Actor
 from feedback.services.exports.filters import DataFilters
@@ -29,6 +29,7 @@ from feedback.services.reports.common import (
     Report,
     Table,
     responses,
+    role_name,
     role_of,
 )
 
@@ -111,7 +112,7 @@ def build(actor: Actor, filters: DataFilters, options: dict) -> Report:
                     spread / meetings / 10 if meetings else None)],
                   children=[disagree_cases]),
         ],
-        chart=[(f"{role_label(role)}", stats.share(
+        chart=[(f"{role_name(role)}", stats.share(
             sum(v for b, v in counts[role].items() if b < 2), sum(counts[role].values())), None)
             for role in sorted(counts)],
         chart_children=[role_cases.get(role, 0) for role in sorted(counts)],
