@@ -54,12 +54,12 @@ def report(name, username, output, dialect, settings, meeting_from, meeting_to, 
                     "case_status": case_status, "team": teams, "role": roles, "tag": tags}
     for setting in settings:
         key, sep, value = setting.partition("=")
-        if not sep or not key.strip():
-            raise click.BadParameter(f"{setting!r} is not NAME=VALUE.", param_hint="--option")
-        values.setdefault(key.strip(), [])
-        if isinstance(values[key.strip()], str) or values[key.strip()] is None:
-            values[key.strip()] = [values[key.strip()]] if values[key.strip()] else []
-        values[key.strip()] = [*values[key.strip()], value]
+        key = key.strip()
+        if not sep or not key or key in values:
+            raise click.BadParameter(f"{setting!r} is not NAME=VALUE for a setting of the "
+                                     "report (filters have their own options).",
+                                     param_hint="--option")
+        values[key] = value
     with force_locale(language):
         try:
             made = reports.run(actor, name, {k: v for k, v in values.items() if v})

@@ -143,6 +143,9 @@ def test_the_command_writes_the_pages_csv_and_is_audited(app, built, db, tmp_pat
     assert refused.exit_code != 0 and "may not read reports" in refused.output
     bad = runner.invoke(args=["report", "outcome", "--user", "ali", "--option", "cohort=decade"])
     assert bad.exit_code != 0 and "decade" in bad.output
+    for wrong in ("cohort", "team=Nord"):  # not NAME=VALUE; a filter has its own option
+        refused = runner.invoke(args=["report", "outcome", "--user", "ali", "--option", wrong])
+        assert refused.exit_code != 0 and "NAME=VALUE" in refused.output
 
 
 def test_caseworkers_are_refused_and_analysts_audited(client, built, db):
