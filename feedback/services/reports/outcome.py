@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import case, func, select
 
 from feedback import clock
 from feedback.extensions import db
@@ -112,31 +112,37 @@ def episodes(actor: Actor, filters: DataFilters, family: str) -> tuple[list[Epis
     """Every episode in ``family`` the actor may see, and the responses without a total."""
     defs = versions(family=family)
     psychometric = [vid for vid, d in defs.items() if d.psychometric]
-    rater = func.coalesce(raw(Response.participant_id), raw(Response.staff_user_id))
-    is_psych = case((Response.instrument_version_id.in_(psychometric), 1), else_=0) \
-        if psychometric else literal(0)
-    episode = (Case.id, rater)
+    rater = func.coalesce(Response.participant_id, Response.staff_user_id)
+    # 0: no total (a skipped item), 1: a faces version, 2: a total that counts in figures.
+    kind = case((Response.total_tenths.is_(None), 0),
+                *([(Response.instrument_version_id.in_(psychometric), 2)] if psychometric
+                  else []), else_=1)
     order = (Meeting.held_on, Meeting.created_at, Response.submitted_at)
+    window = (Case.id, rater, kind)
     inner = responses(
         actor, filters,
         Case.id.label("case_id"), rater.label("rater"), Participant.role.label("role"),
         Team.name.label("team"), Case.opened_on, Case.closed_on, Case.child_birth_year,
         Case.child_birth_month, Meeting.held_on, Response.total_tenths,
-        raw(Response.instrument_version_id, "version_id"), raw(Response.subject, "subject"),
-        is_psych.label("psych"),
-        func.row_number().over(partition_by=(*episode, is_psych), order_by=order).label("rf"),
-        func.row_number().over(partition_by=(*episode, is_psych),
+        raw(Response.instrument_version_id, "version_id"), Response.subject,
+        kind.label("kind"),
+        func.row_number().over(partition_by=window, order_by=order).label("rf"),
+        func.row_number().over(partition_by=window,
                                order_by=[c.desc() for c in order]).label("rl"),
-    ).where(InstrumentVersion.family == family, Response.total_tenths.is_not(None)).subquery()
+    ).where(InstrumentVersion.family == family).subquery()
 
     def at(which, column):
-        return func.max(case((((inner.c.psych == 1) & (which == 1)), column), else_=None))
+        return func.max(case((((inner.c.kind == 2) & (which == 1)), column), else_=None))
+
+    def count(condition):
+        return func.sum(case((condition, 1), else_=0))
 
     stmt = (
-        select(inner.c.case_id, inner.c.rater, func.max(inner.c.role), inner.c.team,
+        select(inner.c.case_id, func.max(inner.c.role), inner.c.team,
                inner.c.opened_on, inner.c.closed_on, inner.c.child_birth_year,
-               inner.c.child_birth_month, func.min(inner.c.held_on), func.count(),
-               func.sum(inner.c.psych),
+               inner.c.child_birth_month,
+               func.min(case((inner.c.kind > 0, inner.c.held_on), else_=None)),
+               count(inner.c.kind > 0), count(inner.c.kind == 2), count(inner.c.kind == 0),
                at(inner.c.rf, inner.c.total_tenths), at(inner.c.rf, inner.c.held_on),
                at(inner.c.rf, inner.c.version_id), at(inner.c.rl, inner.c.total_tenths),
                at(inner.c.rl, inner.c.held_on), at(inner.c.rl, inner.c.version_id),
@@ -145,20 +151,22 @@ def episodes(actor: Actor, filters: DataFilters, family: str) -> tuple[list[Epis
                   inner.c.closed_on, inner.c.child_birth_year, inner.c.child_birth_month)
     )
     found = []
-    for (case_id, _, role, team, opened, closed, year, month, start, n, n_psych, first,
+    skipped = 0
+    for (case_id, role, team, opened, closed, year, month, start, n, n_psych, n_skipped, first,
          first_on, first_version, last, last_on, last_version, subject) in db.session.execute(stmt):
+        skipped += n_skipped
+        if not n:  # only skipped questionnaires: no episode
+            continue
         role = role_of(role)
         cut_first = cut_last = None
-        if n_psych and n_psych >= 2:
+        if n_psych >= 2:
             cut_first, cut_last = (
                 signals.cutoff_tenths(defs[uuid.UUID(str(version))], subject=subject, role=role,
                                       child_age=_age(year, month, _as_date(day)))
                 for version, day in ((first_version, first_on), (last_version, last_on)))
         found.append(Episode(str(case_id), role, team, _as_date(opened), _as_date(closed),
-                             _as_date(start), n, n_psych or 0, first, last, cut_first, cut_last,
+                             _as_date(start), n, n_psych, first, last, cut_first, cut_last,
                              _as_date(last_on)))
-    skipped = db.session.scalar(responses(actor, filters, func.count()).where(
-        InstrumentVersion.family == family, Response.total_tenths.is_(None)))
     return found, skipped
 
 
