@@ -65,3 +65,39 @@ def test_the_welch_table_compares_the_two_waves(client, world):
     tests = [r for r in rows if r["table"] == "welch"]
     assert len(tests) == 6 and {(r["wave_a"], r["wave_b"]) for r in tests} == {("start", "slut")}
     assert {r["theme"] for r in rows if r["table"] == "means"} >= {"Tillid", "Hverdagen"}
+
+
+def _table(client, name, key, **args) -> list[dict]:
+    data = client.get(f"/reports/report/{name}.csv", query_string=args).get_data()
+    return [r for r in csv.DictReader(io.StringIO(data.decode(), newline=""))
+            if r["table"] == key]
+
+
+def test_response_rates_count_questionnaires_and_leave_voided_answers_out(client, world, db):
+    from sqlalchemy import select
+
+    from feedback.models import InstrumentVersion, Response
+    from feedback.services import responses
+
+    f.login(client, world.analyst)
+    rows = _table(client, "response_rates", "rates", period="year")
+    assert sum(int(r["answered"]) for r in rows) == world.responses
+    assert sum(int(r["issued"]) for r in rows) == world.responses + world.unanswered
+    srs = db.session.scalars(select(Response).join(InstrumentVersion).where(
+        InstrumentVersion.key == "srs")).first()
+    responses.void(f.actor(world.caseworker), srs, "Givet af den forkerte person")
+    after = _table(client, "response_rates", "rates", period="year")
+    assert sum(int(r["answered"]) for r in after) == world.responses - 1
+    assert sum(int(r["issued"]) for r in after) == world.responses + world.unanswered
+
+
+def test_the_ruler_counts_every_rating_once_and_finds_the_parties_spread(client, world):
+    f.login(client, world.analyst)
+    bands = _table(client, "ruler", "bands")
+    # Ruler ratings in the world: the child three times, the mother and a network member once.
+    by_role = {}
+    for r in bands:
+        by_role[r["role"]] = by_role.get(r["role"], 0) + int(r["n"])
+    assert by_role == {"child": 3, "mother": 1, "network": 1}
+    (spread,) = _table(client, "ruler", "disagreement")
+    assert spread["meetings"] == "2"  # two meetings where two parties rated
