@@ -101,3 +101,15 @@ def test_the_ruler_counts_every_rating_once_and_finds_the_parties_spread(client,
     assert by_role == {"child": 3, "mother": 1, "network": 1}
     (spread,) = _table(client, "ruler", "disagreement")
     assert spread["meetings"] == "2"  # two meetings where two parties rated
+
+
+def test_names_are_shown_as_text_in_tables_and_the_chart(client, world, db):
+    world.teams["Nord"].name = '<script>alert("x")</script>{{7*7}}'
+    db.session.commit()
+    f.login(client, world.analyst)
+    html = client.get("/reports/report/alliance", query_string={"period": "year"}).get_data(
+        as_text=True)
+    assert '<script>alert("x")</script>' not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;{{7*7}}" in html
+    data = client.get("/reports/report/alliance.csv").get_data(as_text=True)
+    assert '<script>alert(""x"")</script>{{7*7}}' in data  # literal in the CSV, quoted
