@@ -10,6 +10,7 @@ from flask.cli import AppGroup, FlaskGroup
 
 from feedback.commands.export import export
 from feedback.commands.imports import import_command
+from feedback.commands.report import report
 from feedback.commands.retention import retention
 from feedback.instruments.loader import load_pack, registry, scan_packs
 from feedback.instruments.schema import PackError
@@ -27,6 +28,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(export)
     app.cli.add_command(import_command)
     app.cli.add_command(retention)
+    app.cli.add_command(report)
 
 
 instruments = AppGroup("instruments", help="Instrument packs.")

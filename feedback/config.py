@@ -125,4 +125,7 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
             env.get("FEEDBACK_RETENTION_KEEP_ANONYMISED"), True),
         #: Days audit rows are kept (decision 28: three years).
         "FEEDBACK_AUDIT_RETENTION_DAYS": int(env.get("FEEDBACK_AUDIT_RETENTION_DAYS", "1096")),
+        #: Reports outside a team's own view hide figures on fewer children than this
+        #: ("<5"), with secondary suppression; 0 or 1 shows every figure (decision 37).
+        "FEEDBACK_REPORT_MIN_CHILDREN": int(env.get("FEEDBACK_REPORT_MIN_CHILDREN", "5")),
     }

@@ -83,6 +83,12 @@ MESSAGES = {
         field=FILTER_LABELS.get(field, field), value=value),
     "filter_period": lambda field, **kw: _(
         "The period ends before it starts (%(field)s).", field=FILTER_LABELS.get(field, field)),
+    "report_option": lambda field, value, **kw: _(
+        "%(value)s is not a value the report's setting %(field)s can take.", value=value,
+        field=field),
+    "report_too_many_periods": lambda value="", **kw: _(
+        "That is more than %(value)s periods. Choose longer periods or a shorter time.",
+        value=value),
     "unknown_dialect": lambda value="", **kw: _("Unknown CSV dialect: %(value)s.", value=value),
     "unknown_export": lambda value="", **kw: _("Unknown kind of export: %(value)s.",
                                                value=value),
