@@ -68,3 +68,19 @@ def test_wrong_wording_is_refused_naming_the_field(extra, problem):
     with pytest.raises(PackError) as error:
         validate_pack(_ruler_with(extra), "ruler.toml")
     assert problem in str(error.value)
+
+
+def test_packs_declare_which_packs_ask_the_same_without_a_new_version():
+    from feedback.instruments.picking import overlapping
+
+    packs = load_packs()
+    assert overlapping(packs, ["ors", "srs", "child-meeting"]) == [("srs", "child-meeting")]
+    assert overlapping(packs, ["cors", "child-meeting", "csrs"]) == [("child-meeting", "csrs")]
+    assert overlapping(packs, ["ors", "srs", "child-ruler"]) == []
+    # Declaring overlaps guides the meeting page only: the wording's digest is unchanged,
+    # so databases that froze child-meeting 1.0 before keep accepting it.
+    raw = tomllib.loads((SHIPPED / "child-meeting.toml").read_text())
+    without = {k: v for k, v in raw.items() if k != "overlaps"}
+    assert validate_pack(without, "x").digest == packs["child-meeting"].digest
+    with pytest.raises(PackError, match="overlaps: 'child-meeting' is not another pack's id"):
+        validate_pack({**raw, "overlaps": ["child-meeting"]}, "x")
