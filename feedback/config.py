@@ -95,6 +95,12 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "BABEL_TRANSLATION_DIRECTORIES": str(TRANSLATIONS),
         "FEEDBACK_LOGIN_THROTTLE": int(env.get("FEEDBACK_LOGIN_THROTTLE", "10")),
         "FEEDBACK_LINK_THROTTLE": int(env.get("FEEDBACK_LINK_THROTTLE", "20")),
+        #: More questions than this for one person in one sitting gets a warning
+        #: on the meeting page (a 9-year-old's CORS + CSRS + smileys is 13).
+        "FEEDBACK_QUESTION_LIMIT": int(env.get("FEEDBACK_QUESTION_LIMIT", "15")),
+        #: Of two packs that ask much the same, the one the organisation prefers
+        #: (pack ids, comma-separated); the meeting page pre-selects it.
+        "FEEDBACK_PREFERRED_PACKS": env.get("FEEDBACK_PREFERRED_PACKS", "srs,csrs,ycsrs"),
         #: Whether analysts may import historical answers (administrators always may).
         "FEEDBACK_ANALYST_IMPORT": _flag(env.get("FEEDBACK_ANALYST_IMPORT"), False),
         #: Largest import upload in bytes; uploads are spooled to disk, not held in memory.

@@ -182,7 +182,7 @@ def test_caseworker_child_and_analyst_walk_the_loop(server, tablet, axe, databas
     expect(series.locator("polyline")).to_have_count(1)
     expect(series.locator("circle")).to_have_count(1)
     expect(graph.locator("line.cutoff")).to_have_count(1)
-    total = f"{sum(tenths.values()) / 10:.1f}"
+    total = f"{sum(tenths.values()) / 10:.1f}".replace(".", ",")  # Danish decimal comma
     table = staff.locator("details.graph-table")
     table.locator("summary").tap()
     expect(table.locator("tbody tr")).to_have_count(1)
