@@ -88,7 +88,9 @@ def unlock():
             sessions.sign_out("unlock_failures")
             return redirect(url_for("auth.login"))
         error = _("Wrong password.")
-    return render_template("auth/unlock.html", form=form, error=error), 401 if error else 200
+    return render_template("auth/unlock.html", form=form, error=error,
+                           resume=sessions.locked_home(),
+                           family=sessions.family_view() is not None), 401 if error else 200
 
 
 @bp.route("/language", methods=["POST"])
