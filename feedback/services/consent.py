@@ -93,14 +93,15 @@ def record(actor: Actor, case: Case, participant_id, *, collect: bool, show_fami
         raise Invalid("consent_show_without_collect", field="collect")
     giver = giver_for(case, participant, clock.today())
     begin_write()
+    values = {"collect": collect, "show_family": show_family, "show_network": show_network,
+              "given_by": giver, "recorded_at": clock.now(), "recorded_by_id": actor.user_id}
     row = db.session.get(ParticipantConsent, participant.id)
     if row is None:
-        row = ParticipantConsent(participant_id=participant.id)
+        row = ParticipantConsent(participant_id=participant.id, **values)
         db.session.add(row)
-    row.collect, row.show_family, row.show_network = collect, show_family, show_network
-    row.given_by = giver
-    row.recorded_at = clock.now()
-    row.recorded_by_id = actor.user_id
+    else:
+        for name, value in values.items():
+            setattr(row, name, value)
     audit.record(actor, "consent.record", "participant", participant.id,
                  detail=f"collect={int(collect)} family={int(show_family)} "
                         f"network={int(show_network)} given_by={giver.value}")

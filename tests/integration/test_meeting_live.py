@@ -26,7 +26,7 @@ def answer(link, values):
     if not isinstance(values, list):
         values = [values] * len(pack.items)
     responses.submit(Actor.respondent(token.invitation_id), token, position, str(uuid.uuid4()),
-                     {i.key: ItemAnswer(round(v * 10)) for i, v in zip(pack.items, values)},
+                     {i.key: ItemAnswer(round(v * 10)) for i, v in zip(pack.items, values, strict=True)},
                      "da")
 
 
@@ -118,7 +118,7 @@ def test_a_poll_after_logout_is_not_answered_with_results(client, db):
 
 def _rate(client, meeting, value, rater="me"):
     page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
-    form = page[page.index('action="/meetings/%s/ruler"' % meeting.id):]
+    form = page[page.index(f'action="/meetings/{meeting.id}/ruler"'):]
     data = hidden_inputs(form[:form.index("</form>")])
     return client.post(f"/meetings/{meeting.id}/ruler",
                        data={**data, "value": value, "rater": rater})
