@@ -9,6 +9,8 @@ the view starts.
 
 from __future__ import annotations
 
+import uuid
+
 from flask import abort, g, redirect, render_template, request, url_for
 
 from feedback import sessions
@@ -87,16 +89,15 @@ def family_view():
     # Consent withdrawn since the view started: that line goes at once.
     shown = [pid for pid in chosen["participants"]
              if (c := consents.get(_uuid(pid))) is not None and c.show_family]
-    graph, bands = family_chart.family_graph(
+    graph = family_chart.family_graph(
         trajectories.for_case(meeting.case, families=("outcome",)), shown)
     people = [consents[_uuid(pid)].participant for pid in shown]
-    return render_template("cases/family.html", graph=graph, bands=bands, people=people,
-                           meeting=meeting)
+    return render_template("cases/family.html", graph=graph, people=people, meeting=meeting,
+                           wide=family_chart.drawing(graph),
+                           tall=family_chart.drawing(graph, stretch=2.2))
 
 
 def _uuid(value):
-    import uuid
-
     try:
         return uuid.UUID(str(value))
     except ValueError:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -42,7 +42,7 @@ def _stored(meeting, participant, pack_id, values):
         submission_id=uuid.uuid4(), meeting_id=meeting.id, participant_id=participant.id,
         instrument_version_id=version.id, subject=Subject.child,
         total_tenths=sum(round(v * 10) for v in values), locale="da",
-        submitted_at=datetime.combine(meeting.held_on, datetime.min.time(), timezone.utc))
+        submitted_at=datetime.combine(meeting.held_on, datetime.min.time(), UTC))
     response.answers = [Answer(item_key=i.key, position=n, value_tenths=round(v * 10))
                         for n, (i, v) in enumerate(zip(pack.items, values, strict=True))]
     _db.session.add(response)
@@ -123,8 +123,14 @@ def test_answers_arrive_without_reload_and_the_family_sees_only_the_chosen_lines
     with staff.expect_navigation():
         family.locator("button.primary").tap()
     expect(staff).to_have_url(server.url("/family"))
-    expect(staff.locator("svg .line")).to_have_count(2)
-    expect(staff.locator("svg .band")).to_have_count(2)
+    wide = staff.locator("svg.wide")
+    expect(wide).to_be_visible()
+    expect(wide.locator(".line")).to_have_count(2)
+    expect(wide.locator(".band")).to_have_count(2)
+    # The mother missed the January meeting: her line breaks there (a dashed connector).
+    expect(wide.locator(".segment.gap.role-mother")).to_have_count(1)
+    expect(wide.locator(".segment.gap.role-child")).to_have_count(0)
+    expect(wide.locator("text.value")).to_have_text(["23,3", "24,7"])
     expect(staff.locator(".family-legend li")).to_have_count(2)
     # No signals, no case reference, no staff navigation.
     expect(staff.locator("nav, form.logout, .signal")).to_have_count(0)
@@ -133,6 +139,9 @@ def test_answers_arrive_without_reload_and_the_family_sees_only_the_chosen_lines
     for width, height in ((390, 844), (320, 640)):
         staff.set_viewport_size({"width": width, "height": height})
         assert staff.evaluate("document.documentElement.scrollWidth") <= width
+        # Upright on a phone: the taller drawing, so the lines and numbers stay apart.
+        expect(staff.locator("svg.tall")).to_be_visible()
+        expect(staff.locator("svg.wide")).to_be_hidden()
         axe(staff, f"family view at {width} px")
     staff.set_viewport_size({"width": 390, "height": 844})
     staff.screenshot(path=f"{SHOTS}/family-390.png", full_page=True)
