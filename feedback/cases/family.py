@@ -18,7 +18,7 @@ from feedback.cases import family_chart
 from feedback.cases.views import _case_or_404, _meeting_or_404, _meeting_page, bp
 from feedback.errors import message_for
 from feedback.models import ParticipantRole
-from feedback.services import access, audit, cases, consent, trajectories
+from feedback.services import access, cases, consent, trajectories
 from feedback.services.access import Action
 from feedback.services.errors import Invalid, NotFound
 
@@ -64,12 +64,12 @@ def start_family_view(meeting_id):
     meeting = _meeting_or_404(meeting_id)
     chosen = request.form.getlist("participants")
     try:
-        lines = consent.family_lines(meeting.case, chosen)
+        lines = consent.start_family_view(sessions.staff_actor(), meeting, chosen)
+    except NotFound:
+        abort(404)
     except Invalid as error:
         g.family_errors = [message_for(error)]
         return _meeting_page(meeting, status=422)
-    audit.record_now(sessions.staff_actor(), "family_view.start", "meeting", meeting.id,
-                     detail="lines: " + ", ".join(p.role.value for p in lines))
     sessions.start_family_view(url_for("cases.meeting", meeting_id=meeting.id),
                                str(meeting.id), [str(p.id) for p in lines])
     return redirect(url_for("cases.family_view"), 303)
@@ -91,8 +91,7 @@ def family_view():
              if (c := consents.get(_uuid(pid))) is not None and c.show_family]
     graph = family_chart.family_graph(
         trajectories.for_case(meeting.case, families=("outcome",)), shown)
-    people = [consents[_uuid(pid)].participant for pid in shown]
-    return render_template("cases/family.html", graph=graph, people=people, meeting=meeting,
+    return render_template("cases/family.html", graph=graph, meeting=meeting,
                            wide=family_chart.drawing(graph),
                            tall=family_chart.drawing(graph, stretch=2.2))
 

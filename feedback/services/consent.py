@@ -130,3 +130,12 @@ def family_lines(case: Case, participant_ids, day: date | None = None) -> list[P
     if refused:
         raise Invalid("family_no_consent", field="participants", participant=refused[0])
     return [c.participant for c in chosen]
+
+
+def start_family_view(actor: Actor, meeting, participant_ids) -> list[Participant]:
+    """Check who may be shown to the family at ``meeting`` and audit the start of the view."""
+    access.check(actor, Action.view_meeting, meeting.case, "meeting", meeting.id)
+    lines = family_lines(meeting.case, participant_ids)
+    audit.record_now(actor, "family_view.start", "meeting", meeting.id,
+                     detail="lines: " + ", ".join(p.role.value for p in lines))
+    return lines
