@@ -62,7 +62,7 @@ def default_lines(meeting, consents) -> list[str]:
 def start_family_view(meeting_id):
     """Lock the tablet to the family view of the chosen lines."""
     meeting = _meeting_or_404(meeting_id)
-    chosen = request.form.getlist("participants")
+    chosen = request.form.getlist("lines")
     try:
         lines = consent.start_family_view(sessions.staff_actor(), meeting, chosen)
     except NotFound:

@@ -122,13 +122,13 @@ def family_lines(case: Case, participant_ids, day: date | None = None) -> list[P
     consents = for_case(case, day)
     wanted = {str(p) for p in participant_ids}
     if not wanted:
-        raise Invalid("family_choose_one", field="participants")
+        raise Invalid("family_choose_one", field="lines")
     chosen = [c for c in consents.values() if str(c.participant.id) in wanted]
     if len(chosen) != len(wanted):
-        raise Invalid("participant_not_in_case", field="participants")
+        raise Invalid("participant_not_in_case", field="lines")
     refused = [c.participant for c in chosen if not c.show_family]
     if refused:
-        raise Invalid("family_no_consent", field="participants", participant=refused[0])
+        raise Invalid("family_no_consent", field="lines", participant=refused[0])
     return [c.participant for c in chosen]
 
 

@@ -93,7 +93,7 @@ def _start(client, meeting, *participants):
     page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
     form = page[page.index(f'action="/meetings/{meeting.id}/family"'):]
     data = hidden_inputs(form[:form.index("</form>")])
-    data["participants"] = [str(p.id) for p in participants]
+    data["lines"] = [str(p.id) for p in participants]
     return client.post(f"/meetings/{meeting.id}/family", data=data)
 
 
