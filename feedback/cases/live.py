@@ -55,7 +55,10 @@ def results_context(meeting) -> dict:
 def page_context(meeting) -> dict:
     """Everything the live sections of the meeting page need (added to its context)."""
     consents = consent.for_case(meeting.case)
-    pack = meeting_results.ruler_pack()
+    try:
+        pack = meeting_results.ruler_pack()
+    except Invalid:  # the packs are broken: the page says so above, and offers no rating
+        pack = None
     return {
         "live": results_context(meeting),
         "poll_seconds": POLL_SECONDS,
