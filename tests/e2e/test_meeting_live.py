@@ -155,3 +155,30 @@ def test_answers_arrive_without_reload_and_the_family_sees_only_the_chosen_lines
     with staff.expect_navigation():
         staff.locator("button.primary").tap()
     expect(staff).to_have_url(server.url(f"/meetings/{meeting_id}"))
+
+
+def test_consent_is_recorded_on_its_page_and_the_picker_obeys_it(tablet, server, axe):
+    case_id, meeting_id, child_id, mother_id = _case_with_history(server)
+    staff = tablet().new_page()
+    flows.log_in(staff, "anna")
+    staff.goto(server.url(f"/meetings/{meeting_id}"))
+    expect(staff.locator(f"#family input[value='{mother_id}']")).to_be_enabled()
+    with staff.expect_navigation():
+        staff.locator("#family a.button").tap()
+    expect(staff).to_have_url(server.url(f"/cases/{case_id}/consent"))
+    # A 9-year-old: the custody holders decide for the child.
+    expect(staff.locator(f"#p-{child_id} .meta")).to_contain_text(
+        "Forældremyndighedsindehaverne bestemmer.")
+    axe(staff, "consent page")
+    mother = staff.locator(f"#p-{mother_id}")
+    mother.locator("input[name=show_family]").uncheck()
+    with staff.expect_navigation():
+        mother.locator("button").tap()
+    expect(staff.locator(f"#p-{mother_id} input[name=show_family]")).not_to_be_checked()
+    expect(staff.locator(f"#p-{mother_id} input[name=collect]")).to_be_checked()
+    staff.goto(server.url(f"/meetings/{meeting_id}"))
+    expect(staff.locator(f"#family input[value='{mother_id}']")).to_be_disabled()
+    expect(staff.locator(f"#family input[value='{child_id}']")).to_be_checked()
+    for width in (390, 320):
+        staff.set_viewport_size({"width": width, "height": 800})
+        assert staff.evaluate("document.documentElement.scrollWidth") <= width
