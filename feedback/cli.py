@@ -10,6 +10,7 @@ from flask.cli import AppGroup, FlaskGroup
 
 from feedback.commands.export import export
 from feedback.commands.imports import import_command
+from feedback.commands.retention import retention
 from feedback.instruments.loader import load_pack, registry, scan_packs
 from feedback.instruments.schema import PackError
 from feedback.services.instruments import check_frozen, check_installation
@@ -25,6 +26,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(export)
     app.cli.add_command(import_command)
+    app.cli.add_command(retention)
 
 
 instruments = AppGroup("instruments", help="Instrument packs.")

@@ -106,4 +106,23 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         #: built whole in a temporary file, unlike the streamed CSV files.
         "FEEDBACK_EXPORT_FILE_MAX_ROWS": int(env.get("FEEDBACK_EXPORT_FILE_MAX_ROWS",
                                                      "500000")),
+        # Sign-in through the organisation's OpenID provider (off unless an issuer is set).
+        #: The provider's issuer URL; its discovery document is read from there.
+        "FEEDBACK_OIDC_ISSUER": env.get("FEEDBACK_OIDC_ISSUER", "").rstrip("/"),
+        "FEEDBACK_OIDC_CLIENT_ID": env.get("FEEDBACK_OIDC_CLIENT_ID", ""),
+        "FEEDBACK_OIDC_CLIENT_SECRET": env.get("FEEDBACK_OIDC_CLIENT_SECRET", ""),
+        #: The TOML file mapping claims to roles and teams (see docs/operations.md).
+        "FEEDBACK_OIDC_ROLE_MAPPING": env.get("FEEDBACK_OIDC_ROLE_MAPPING", ""),
+        #: The name on the button: "Sign in with <name>" (default: the organisation).
+        "FEEDBACK_OIDC_NAME": env.get("FEEDBACK_OIDC_NAME", ""),
+        "FEEDBACK_OIDC_SCOPES": env.get("FEEDBACK_OIDC_SCOPES", "openid profile email"),
+        #: Whether the local username and password form is offered beside the provider.
+        "FEEDBACK_LOCAL_LOGIN": _flag(env.get("FEEDBACK_LOCAL_LOGIN"), True),
+        #: Retention: days after a case closes before ``flask retention run`` removes it.
+        "FEEDBACK_RETENTION_CASE_DAYS": int(env.get("FEEDBACK_RETENTION_CASE_DAYS", "1826")),
+        #: Whether a closed case's answers stay, anonymised, for statistics (else deleted).
+        "FEEDBACK_RETENTION_KEEP_ANONYMISED": _flag(
+            env.get("FEEDBACK_RETENTION_KEEP_ANONYMISED"), True),
+        #: Days audit rows are kept (decision 28: three years).
+        "FEEDBACK_AUDIT_RETENTION_DAYS": int(env.get("FEEDBACK_AUDIT_RETENTION_DAYS", "1096")),
     }

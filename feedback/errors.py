@@ -114,6 +114,22 @@ MESSAGES = {
         "The import cannot be rolled back: meetings, invitations or answers made after it "
         "refer to its cases."),
     "import_not_completed": lambda **kw: _("Only a completed import can be rolled back."),
+    "user_invalid": lambda **kw: _(
+        "Give a username, a name and a password of at least 10 characters."),
+    "user_exists": lambda **kw: _("A user with this username already exists."),
+    "team_exists": lambda **kw: _("A team with this name already exists."),
+    "team_name_required": lambda **kw: _("Give the team a name."),
+    "password_too_short": lambda **kw: _("The password must be at least 10 characters."),
+    "not_yourself": lambda **kw: _("You cannot deactivate yourself."),
+    "not_yourself_role": lambda **kw: _(
+        "You cannot take away your own administrator role. Ask another administrator."),
+    "federated_role": lambda **kw: _(
+        "This user's role and teams come from the organisation's login and change there."),
+    "federated_password": lambda **kw: _(
+        "This user signs in with the organisation's login and has no password here."),
+    "pin_format": lambda **kw: _("A PIN is 6 to 12 digits."),
+    "pin_too_simple": lambda **kw: _(
+        "The PIN is too easy to guess. Do not use the same digit or digits in a row."),
     "import_failed": lambda **kw: _(
         "Writing the import failed; everything it had written was deleted again. Try again."),
 }

@@ -148,7 +148,8 @@ def sign_out(reason: str = "logout") -> None:
     """
     sid = session.get(STAFF_SESSION)
     if sid:
-        accounts.end_session(sid, reason)
+        actor = staff_actor() if current_user.is_authenticated else None
+        accounts.end_session(sid, reason, actor)
     logout_user()
     session.clear()
 
@@ -253,7 +254,8 @@ def end_handover() -> str | None:
 
 
 #: Endpoints a locked tablet may still reach, besides the respondent pages.
-_OPEN_WHILE_LOCKED = {"static", "auth.unlock"}
+#: Unlocking by signing in again at the provider passes through its callback.
+_OPEN_WHILE_LOCKED = {"static", "auth.unlock", "auth.unlock_oidc", "auth.oidc_callback"}
 
 
 def enforce_handover_lock():

@@ -22,6 +22,7 @@ from feedback.models.invitations import (
 )
 from feedback.models.org import Organisation, Role, Team, TeamMembership, User
 from feedback.models.responses import Answer, Response, ResponseVoid
+from feedback.models.retention import RetentionGrant, Tombstone
 from feedback.models.sessions import StaffSession
 from feedback.models.throttle import ThrottleCount
 
@@ -29,6 +30,6 @@ __all__ = [
     "Answer", "AuditEvent", "Case", "CaseTag", "ConsentGiver", "ImportBatch",
     "InstrumentVersion", "Invitation", "InvitationItem", "InvitationToken", "Meeting",
     "MeetingMode", "MeetingType", "Organisation", "Participant", "ParticipantConsent",
-    "ParticipantRole", "Response", "ResponseVoid", "Role", "StaffSession", "Subject", "Team",
-    "TeamMembership", "ThrottleCount", "TokenKind", "User",
+    "ParticipantRole", "Response", "ResponseVoid", "RetentionGrant", "Role", "StaffSession",
+    "Subject", "Team", "TeamMembership", "ThrottleCount", "Tombstone", "TokenKind", "User",
 ]

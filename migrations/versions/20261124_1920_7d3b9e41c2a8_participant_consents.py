@@ -1,15 +1,15 @@
 """Consent per participant: answers collected, line shown to the family or the network.
 
 Revision ID: 7d3b9e41c2a8
-Revises: c4e8a2d6b1f3
-Create Date: 2026-11-24 19:00:00
+Revises: 5b7d9e1f3a20
+Create Date: 2026-11-24 19:20:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "7d3b9e41c2a8"
-down_revision = "c4e8a2d6b1f3"
+down_revision = "5b7d9e1f3a20"
 branch_labels = None
 depends_on = None
 
