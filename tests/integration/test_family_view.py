@@ -150,3 +150,24 @@ def test_the_family_view_without_a_lock_goes_to_the_cases(client, db):
     f.login(client, w.anna)
     response = client.get("/family")
     assert response.status_code == 302 and response.headers["Location"].endswith("/cases")
+
+
+def test_a_case_deleted_by_retention_takes_its_consent_rows_along(app, db, monkeypatch):
+    from datetime import timedelta
+
+    from feedback import clock
+    from feedback.services import retention
+
+    monkeypatch.setitem(app.config, "FEEDBACK_RETENTION_CASE_DAYS", 30)
+    monkeypatch.setitem(app.config, "FEEDBACK_RETENTION_KEEP_ANONYMISED", False)
+    w, case, meeting, child, mother = _world(db)
+    consent.record(f.actor(w.anna), case, mother.id, collect=True, show_family=True,
+                   show_network=False)
+    cases.close_case(f.actor(w.anna), case, TODAY)
+    clock.advance(timedelta(days=31))
+    assert [c.reference for c in retention.run().cases] == [case.reference]
+    _db.session.expire_all()
+    assert _db.session.scalar(select(func.count()).select_from(ParticipantConsent)) == 0
+    # The consent's audit event stays, pointing nowhere.
+    event = _db.session.scalar(select(AuditEvent).where(AuditEvent.action == "consent.record"))
+    assert event.object_id is None
