@@ -123,6 +123,7 @@ def register_blueprints(app: Flask) -> None:
     import feedback.admin.audit  # noqa: F401  (the audit pages join the admin blueprint)
     from feedback.admin.views import bp as admin_bp
     from feedback.auth.views import bp as auth_bp
+    from feedback.cases import family, live  # noqa: F401 (routes on the cases blueprint)
     from feedback.cases.views import bp as cases_bp
     from feedback.health import bp as health_bp
     from feedback.reports.views import bp as reports_bp

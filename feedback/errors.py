@@ -74,6 +74,20 @@ MESSAGES = {
         "The questionnaires are not installed correctly, so none can be sent now. "
         "Ask the administrator."),
     "already_voided": lambda **kw: _("This response has already been voided."),
+    # Consent, staff ratings and the family view (the meeting page).
+    "consent_no_collect": lambda participant, **kw: _(
+        "%(who)s has not agreed to have answers collected. See Consent on the case.",
+        who=participant_text(participant)),
+    "consent_show_without_collect": lambda **kw: _(
+        "A line can only be shown if answers may be collected."),
+    "family_choose_one": lambda **kw: _("Choose at least one person whose line to show."),
+    "family_no_consent": lambda participant, **kw: _(
+        "%(who)s has not agreed to have their line shown to the family.",
+        who=participant_text(participant)),
+    "ruler_value": lambda min, max, **kw: _("Choose a number from %(min)s to %(max)s.",
+                                            min=min, max=max),
+    "ruler_already_rated": lambda **kw: _(
+        "This rating has already been given at this meeting."),
     # Exports and imports (the reports pages and the command line).
     "filter_unknown": lambda field, value, **kw: _(
         "%(value)s is not a value you can filter %(field)s on.", value=value,

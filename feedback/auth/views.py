@@ -99,7 +99,7 @@ def oidc_login():
     if not oidc.enabled():
         abort(404)
     if sessions.handover_active():
-        return redirect(url_for("respond.current"))
+        return redirect(sessions.locked_home())
     back = sessions.local_path(request.args.get("next"), "") or None
     try:
         target = oidc.authorization_redirect_url(_callback_url(), "sign_in", back)
@@ -127,7 +127,7 @@ def oidc_callback():
     if answer.purpose == "unlock":
         return _finish_unlock(answer)
     if sessions.handover_active():
-        return redirect(url_for("respond.current"))
+        return redirect(sessions.locked_home())
     outcome, user = identity.sign_in(oidc.issuer(), answer.claims,
                                      Actor.anonymous(request.remote_addr))
     if outcome != identity.Outcome.signed_in:
@@ -190,7 +190,8 @@ def _unlock_page(form, error=None, reauth_error=None):
     return render_template("auth/unlock.html", form=form, error=error,
                            reauth_error=reauth_error, provider=oidc.provider_name(),
                            offer_secret=user.has_password or bool(user.pin_hash),
-                           offer_reauth=federated), status
+                           offer_reauth=federated, resume=sessions.locked_home(),
+                           family=sessions.family_view() is not None), status
 
 
 @bp.route("/unlock/oidc", methods=["POST"])

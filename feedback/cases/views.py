@@ -295,7 +295,15 @@ def _meeting_page(meeting, form=None, status=200, links=(), void_errors=None, wa
         invitations=invitations.meeting_invitations(meeting), links=links,
         may=_may(sessions.staff_actor(), meeting.case), void_errors=void_errors or {},
         responses=responses.meeting_responses(meeting), void_reason_max=ResponseVoid.REASON_MAX,
+        **_live_context(meeting),
     ), status
+
+
+def _live_context(meeting) -> dict:
+    # The live results, staff ratings and family view live in their own module.
+    from feedback.cases import live
+
+    return live.page_context(meeting)
 
 
 @bp.route("/meetings/<meeting_id>")

@@ -10,6 +10,7 @@ from feedback.models.cases import (
     Participant,
     ParticipantRole,
 )
+from feedback.models.consent import ConsentGiver, ParticipantConsent
 from feedback.models.imports import ImportBatch
 from feedback.models.instruments import InstrumentVersion
 from feedback.models.invitations import (
@@ -26,9 +27,9 @@ from feedback.models.sessions import StaffSession
 from feedback.models.throttle import ThrottleCount
 
 __all__ = [
-    "Answer", "AuditEvent", "Case", "CaseTag", "ImportBatch", "InstrumentVersion", "Invitation",
-    "InvitationItem", "InvitationToken", "Meeting", "MeetingMode", "MeetingType",
-    "Organisation", "Participant", "ParticipantRole", "Response", "ResponseVoid",
-    "RetentionGrant", "Role", "StaffSession", "Subject", "Team", "TeamMembership",
-    "ThrottleCount", "Tombstone", "TokenKind", "User",
+    "Answer", "AuditEvent", "Case", "CaseTag", "ConsentGiver", "ImportBatch",
+    "InstrumentVersion", "Invitation", "InvitationItem", "InvitationToken", "Meeting",
+    "MeetingMode", "MeetingType", "Organisation", "Participant", "ParticipantConsent",
+    "ParticipantRole", "Response", "ResponseVoid", "RetentionGrant", "Role", "StaffSession",
+    "Subject", "Team", "TeamMembership", "ThrottleCount", "Tombstone", "TokenKind", "User",
 ]

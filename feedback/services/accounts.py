@@ -120,12 +120,15 @@ def start_session(user: User) -> StaffSession:
     return row
 
 
-def session_user(session_id: str | None, user_id: str | None) -> User | None:
+def session_user(session_id: str | None, user_id: str | None, *,
+                 touch: bool = True) -> User | None:
     """The staff member a session cookie speaks for, or ``None`` if it no longer counts.
 
     It counts while its session row is open, belongs to that user, is younger
     than the staff session lifetime, and the user is active. Checked on every
     request, so logging out or deactivating a user works at once on every host.
+    ``touch=False`` (a page polling in the background) leaves ``last_seen_at``
+    alone, so an open page does not keep an idle session alive.
     """
     try:
         row = db.session.get(StaffSession, uuid.UUID(str(session_id)))
@@ -141,7 +144,7 @@ def session_user(session_id: str | None, user_id: str | None) -> User | None:
     user = row.user
     if not user.active:
         return None
-    if now - row.last_seen_at >= _SEEN_EVERY:
+    if touch and now - row.last_seen_at >= _SEEN_EVERY:
         begin_write()
         row.last_seen_at = now
         db.session.commit()

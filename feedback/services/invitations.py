@@ -26,7 +26,7 @@ from feedback.models import (
     Subject,
     TokenKind,
 )
-from feedback.services import access, audit, cases, throttle
+from feedback.services import access, audit, cases, consent, throttle
 from feedback.services.access import Action
 from feedback.services.actors import Actor
 from feedback.services.errors import Invalid, LinkUnusable, NotFound, Throttled
@@ -136,6 +136,8 @@ def invite(actor: Actor, meeting: Meeting, participant: Participant, pack_ids: l
     access.check(actor, Action.invite, meeting.case, "meeting", meeting.id)
     if participant.case_id != meeting.case_id:
         raise Invalid("participant_not_in_case", field="participant")
+    if not consent.may_collect(participant):
+        raise Invalid("consent_no_collect", field="participants", participant=participant)
     if not pack_ids:
         raise Invalid("instrument_required", field="instruments")
     if len(set(pack_ids)) != len(pack_ids):

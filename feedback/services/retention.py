@@ -47,6 +47,7 @@ from feedback.models import (
     InvitationToken,
     Meeting,
     Participant,
+    ParticipantConsent,
     Response,
     ResponseVoid,
     RetentionGrant,
@@ -179,6 +180,8 @@ def _delete_case(case: Case) -> str:
         delete(InvitationItem).where(InvitationItem.invitation_id.in_(invitation_ids)),
         delete(Invitation).where(Invitation.id.in_(invitation_ids)),
         delete(Meeting).where(Meeting.case_id == case.id),
+        delete(ParticipantConsent).where(ParticipantConsent.participant_id.in_(
+            select(Participant.id).where(Participant.case_id == case.id))),
         delete(Participant).where(Participant.case_id == case.id),
         delete(CaseTag).where(CaseTag.case_id == case.id),
         delete(Case).where(Case.id == case.id),
