@@ -1,6 +1,6 @@
 """``make bench``: every benchmark in bench/, one line per figure with the word ``ratio``.
 
-    python -m bench [--only submit,case_page,export,page_weight]
+    python -m bench [--only submit,case_page,export,page_weight,report_outcome]
 
 Each figure compares the app with a baseline measured in the same run, or
 (page weight) with its budget. Results also go to bench/out/<benchmark>.json.
@@ -17,7 +17,7 @@ import argparse
 import sys
 import time
 
-from bench import case_page, export, import_rows, page_weight, submit
+from bench import case_page, export, import_rows, page_weight, report_outcome, submit
 from bench.common import BenchError, Report, machine, postgres_admin_url
 
 BENCHMARKS = {
@@ -26,6 +26,7 @@ BENCHMARKS = {
     "export": lambda report, engines: export.run(report, engines),
     "import_rows": lambda report, engines: import_rows.run(report, engines),
     "page_weight": lambda report, engines: page_weight.run(report),
+    "report_outcome": lambda report, engines: report_outcome.run(report, engines),
 }
 
 

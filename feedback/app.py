@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from urllib.parse import urlsplit
 
 from flask import Flask, g, request, session
 from flask_babel import get_locale
@@ -119,8 +120,10 @@ def _current_app_locales() -> tuple[str, ...]:
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per audience; respondents' forms carry their own CSRF token."""
+    import feedback.admin.audit  # noqa: F401  (the audit pages join the admin blueprint)
     from feedback.admin.views import bp as admin_bp
     from feedback.auth.views import bp as auth_bp
+    from feedback.cases import family, live  # noqa: F401 (routes on the cases blueprint)
     from feedback.cases.views import bp as cases_bp
     from feedback.health import bp as health_bp
     from feedback.reports.views import bp as reports_bp
@@ -150,8 +153,24 @@ CSP = (
 )
 
 
+def content_security_policy(app: Flask) -> str:
+    """The CSP of every page.
+
+    With sign-in at the organisation's provider, forms may also lead there:
+    logging out and unlocking a handed-over tablet are POSTs answered with a
+    redirect to the provider, and browsers hold such redirects to ``form-action``.
+    """
+    issuer = app.config.get("FEEDBACK_OIDC_ISSUER") or ""
+    parts = urlsplit(issuer)
+    if parts.scheme in ("https", "http") and parts.netloc:
+        return CSP.replace("form-action 'self'",
+                           f"form-action 'self' {parts.scheme}://{parts.netloc}")
+    return CSP
+
+
 def register_hooks(app: Flask) -> None:
     """Request hooks: malformed input refused first, security headers on every answer."""
+    csp = content_security_policy(app)
     @app.before_request
     def request_id():
         g.request_id = uuid.uuid4().hex
@@ -162,7 +181,7 @@ def register_hooks(app: Flask) -> None:
 
     @app.after_request
     def security_headers(response):
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("Content-Security-Policy", csp)
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"

@@ -72,7 +72,6 @@ def schema_matches_code() -> list[str]:
             f"`{UPGRADE}` cannot help."]
 
 
-#: Every check `flask check` and gunicorn's start run, in order.
 def instrument_packs_valid() -> list[str]:
     """Every instrument pack loads, and none differs from the version frozen for it."""
     if schema_matches_code():
@@ -82,7 +81,36 @@ def instrument_packs_valid() -> list[str]:
     return check_installation()
 
 
-CHECKS: list[Check] = [schema_matches_code, instrument_packs_valid]
+def sign_in_configured() -> list[str]:
+    """With sign-in at a provider configured: a client id, and a role mapping that reads.
+
+    The provider itself is not asked (it may be down while the service starts);
+    a sign-in while it is unreachable gets a page saying so.
+    """
+    config = current_app.config
+    if not config.get("FEEDBACK_OIDC_ISSUER"):
+        return []
+    from feedback.services.identity import MappingError, load_mapping
+
+    problems = []
+    issuer = config["FEEDBACK_OIDC_ISSUER"]
+    if not issuer.startswith(("https://", "http://localhost", "http://127.0.0.1")):
+        problems.append(f"FEEDBACK_OIDC_ISSUER must be an https:// URL, not {issuer}")
+    if not config.get("FEEDBACK_OIDC_CLIENT_ID"):
+        problems.append("FEEDBACK_OIDC_ISSUER is set but FEEDBACK_OIDC_CLIENT_ID is not")
+    try:
+        mapping = load_mapping(config.get("FEEDBACK_OIDC_ROLE_MAPPING", ""))
+    except MappingError as error:
+        problems.append(str(error))
+    else:
+        if not any(rule.role for rule in mapping.rules):
+            problems.append("the role mapping gives no role to anybody: nobody could sign in "
+                            "through the provider")
+    return problems
+
+
+#: Every check `flask check` and gunicorn's start run, in order.
+CHECKS: list[Check] = [schema_matches_code, instrument_packs_valid, sign_in_configured]
 
 
 def run_checks(checks: list[Check] | None = None) -> list[str]:

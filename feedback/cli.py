@@ -11,6 +11,8 @@ from flask.cli import AppGroup, FlaskGroup
 from feedback.commands.expected import expected_range
 from feedback.commands.export import export
 from feedback.commands.imports import import_command
+from feedback.commands.report import report
+from feedback.commands.retention import retention
 from feedback.instruments.loader import load_pack, registry, scan_packs
 from feedback.instruments.schema import PackError
 from feedback.services.instruments import check_frozen, check_installation
@@ -27,6 +29,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(export)
     app.cli.add_command(import_command)
     app.cli.add_command(expected_range)
+    app.cli.add_command(retention)
+    app.cli.add_command(report)
 
 
 instruments = AppGroup("instruments", help="Instrument packs.")

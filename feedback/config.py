@@ -97,6 +97,12 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "BABEL_TRANSLATION_DIRECTORIES": str(TRANSLATIONS),
         "FEEDBACK_LOGIN_THROTTLE": int(env.get("FEEDBACK_LOGIN_THROTTLE", "10")),
         "FEEDBACK_LINK_THROTTLE": int(env.get("FEEDBACK_LINK_THROTTLE", "20")),
+        #: More questions than this for one person in one sitting gets a warning
+        #: on the meeting page (a 9-year-old's CORS + CSRS + smileys is 13).
+        "FEEDBACK_QUESTION_LIMIT": int(env.get("FEEDBACK_QUESTION_LIMIT", "15")),
+        #: Of two packs that ask much the same, the one the organisation prefers
+        #: (pack ids, comma-separated); the meeting page pre-selects it.
+        "FEEDBACK_PREFERRED_PACKS": env.get("FEEDBACK_PREFERRED_PACKS", "srs,csrs,ycsrs"),
         #: Whether analysts may import historical answers (administrators always may).
         "FEEDBACK_ANALYST_IMPORT": _flag(env.get("FEEDBACK_ANALYST_IMPORT"), False),
         #: Largest import upload in bytes; uploads are spooled to disk, not held in memory.
@@ -108,4 +114,26 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         #: built whole in a temporary file, unlike the streamed CSV files.
         "FEEDBACK_EXPORT_FILE_MAX_ROWS": int(env.get("FEEDBACK_EXPORT_FILE_MAX_ROWS",
                                                      "500000")),
+        # Sign-in through the organisation's OpenID provider (off unless an issuer is set).
+        #: The provider's issuer URL; its discovery document is read from there.
+        "FEEDBACK_OIDC_ISSUER": env.get("FEEDBACK_OIDC_ISSUER", "").rstrip("/"),
+        "FEEDBACK_OIDC_CLIENT_ID": env.get("FEEDBACK_OIDC_CLIENT_ID", ""),
+        "FEEDBACK_OIDC_CLIENT_SECRET": env.get("FEEDBACK_OIDC_CLIENT_SECRET", ""),
+        #: The TOML file mapping claims to roles and teams (see docs/operations.md).
+        "FEEDBACK_OIDC_ROLE_MAPPING": env.get("FEEDBACK_OIDC_ROLE_MAPPING", ""),
+        #: The name on the button: "Sign in with <name>" (default: the organisation).
+        "FEEDBACK_OIDC_NAME": env.get("FEEDBACK_OIDC_NAME", ""),
+        "FEEDBACK_OIDC_SCOPES": env.get("FEEDBACK_OIDC_SCOPES", "openid profile email"),
+        #: Whether the local username and password form is offered beside the provider.
+        "FEEDBACK_LOCAL_LOGIN": _flag(env.get("FEEDBACK_LOCAL_LOGIN"), True),
+        #: Retention: days after a case closes before ``flask retention run`` removes it.
+        "FEEDBACK_RETENTION_CASE_DAYS": int(env.get("FEEDBACK_RETENTION_CASE_DAYS", "1826")),
+        #: Whether a closed case's answers stay, anonymised, for statistics (else deleted).
+        "FEEDBACK_RETENTION_KEEP_ANONYMISED": _flag(
+            env.get("FEEDBACK_RETENTION_KEEP_ANONYMISED"), True),
+        #: Days audit rows are kept (decision 28: three years).
+        "FEEDBACK_AUDIT_RETENTION_DAYS": int(env.get("FEEDBACK_AUDIT_RETENTION_DAYS", "1096")),
+        #: Reports outside a team's own view hide figures on fewer children than this
+        #: ("<5"), with secondary suppression; 0 or 1 shows every figure (decision 37).
+        "FEEDBACK_REPORT_MIN_CHILDREN": int(env.get("FEEDBACK_REPORT_MIN_CHILDREN", "5")),
     }

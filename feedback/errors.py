@@ -74,6 +74,20 @@ MESSAGES = {
         "The questionnaires are not installed correctly, so none can be sent now. "
         "Ask the administrator."),
     "already_voided": lambda **kw: _("This response has already been voided."),
+    # Consent, staff ratings and the family view (the meeting page).
+    "consent_no_collect": lambda participant, **kw: _(
+        "%(who)s has not agreed to have answers collected. See Consent on the case.",
+        who=participant_text(participant)),
+    "consent_show_without_collect": lambda **kw: _(
+        "A line can only be shown if answers may be collected."),
+    "family_choose_one": lambda **kw: _("Choose at least one person whose line to show."),
+    "family_no_consent": lambda participant, **kw: _(
+        "%(who)s has not agreed to have their line shown to the family.",
+        who=participant_text(participant)),
+    "ruler_value": lambda min, max, **kw: _("Choose a number from %(min)s to %(max)s.",
+                                            min=min, max=max),
+    "ruler_already_rated": lambda **kw: _(
+        "This rating has already been given at this meeting."),
     # Exports and imports (the reports pages and the command line).
     "filter_unknown": lambda field, value, **kw: _(
         "%(value)s is not a value you can filter %(field)s on.", value=value,
@@ -83,6 +97,12 @@ MESSAGES = {
         field=FILTER_LABELS.get(field, field), value=value),
     "filter_period": lambda field, **kw: _(
         "The period ends before it starts (%(field)s).", field=FILTER_LABELS.get(field, field)),
+    "report_option": lambda field, value, **kw: _(
+        "%(value)s is not a value the report's setting %(field)s can take.", value=value,
+        field=field),
+    "report_too_many_periods": lambda value="", **kw: _(
+        "That is more than %(value)s periods. Choose longer periods or a shorter time.",
+        value=value),
     "unknown_dialect": lambda value="", **kw: _("Unknown CSV dialect: %(value)s.", value=value),
     "unknown_export": lambda value="", **kw: _("Unknown kind of export: %(value)s.",
                                                value=value),
@@ -100,6 +120,22 @@ MESSAGES = {
         "The import cannot be rolled back: meetings, invitations or answers made after it "
         "refer to its cases."),
     "import_not_completed": lambda **kw: _("Only a completed import can be rolled back."),
+    "user_invalid": lambda **kw: _(
+        "Give a username, a name and a password of at least 10 characters."),
+    "user_exists": lambda **kw: _("A user with this username already exists."),
+    "team_exists": lambda **kw: _("A team with this name already exists."),
+    "team_name_required": lambda **kw: _("Give the team a name."),
+    "password_too_short": lambda **kw: _("The password must be at least 10 characters."),
+    "not_yourself": lambda **kw: _("You cannot deactivate yourself."),
+    "not_yourself_role": lambda **kw: _(
+        "You cannot take away your own administrator role. Ask another administrator."),
+    "federated_role": lambda **kw: _(
+        "This user's role and teams come from the organisation's login and change there."),
+    "federated_password": lambda **kw: _(
+        "This user signs in with the organisation's login and has no password here."),
+    "pin_format": lambda **kw: _("A PIN is 6 to 12 digits."),
+    "pin_too_simple": lambda **kw: _(
+        "The PIN is too easy to guess. Do not use the same digit or digits in a row."),
     "import_failed": lambda **kw: _(
         "Writing the import failed; everything it had written was deleted again. Try again."),
 }

@@ -43,6 +43,32 @@ FAMILY_LABELS = {
 }
 
 
+#: The shipped packs' licence notes in the staff language. A pack's own note is
+#: data (part of its frozen version), so it is translated here rather than edited;
+#: an organisation's own pack shows its note as written.
+LICENCE_NOTES = {
+    "Structure only. Licensed wording must be loaded as an override pack.":
+        _l("Structure only: the licensed wording must be loaded as an override pack "
+           "with the same id and a new version."),
+    "Free to use.": _l("Free to use."),
+    "Free to use (written for this project).": _l("Free to use (written for this service)."),
+    "Free to use (example written for this project).":
+        _l("Free to use (an example written for this service)."),
+}
+
+
+def licence_note(pack: Instrument) -> str:
+    """A pack's licence note in the staff member's language, where the service knows it."""
+    known = LICENCE_NOTES.get(pack.licence)
+    return str(known) if known is not None else pack.licence
+
+
+def family_label(family: str) -> str:
+    """A pack family as staff see it; an organisation's own family by its name."""
+    label = FAMILY_LABELS.get(family)
+    return str(label) if label is not None else family
+
+
 def role_label(role) -> str:
     """A participant role in the staff member's language."""
     return str(ROLE_LABELS[ParticipantRole(role)])
@@ -100,4 +126,5 @@ def register(app: Flask) -> None:
                 "MEETING_MODE_LABELS": MEETING_MODE_LABELS,
                 "STAFF_ROLE_LABELS": STAFF_ROLE_LABELS, "FAMILY_LABELS": FAMILY_LABELS,
                 "participant_name": participant_name, "pack_title": pack_title,
-                "pack_text": text, "version_title": version_title}
+                "pack_text": text, "version_title": version_title,
+                "licence_note": licence_note, "family_label": family_label}

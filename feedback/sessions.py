@@ -114,9 +114,20 @@ def respondent_token_id() -> str | None:
 
 # --- the staff session ------------------------------------------------------------
 
+#: Endpoints a page calls in the background (polling): they neither count as
+#: activity for the idle time-out nor are audited on each call.
+PASSIVE_ENDPOINTS: set[str] = set()
+
+
+def passive(endpoint: str) -> None:
+    """Mark ``endpoint`` as background polling: it does not extend the session's idle time."""
+    PASSIVE_ENDPOINTS.add(endpoint)
+
+
 def staff_user(user_id: str):
     """Flask-Login's user loader: the user, while this browser's staff session is open."""
-    return accounts.session_user(session.get(STAFF_SESSION), user_id)
+    return accounts.session_user(session.get(STAFF_SESSION), user_id,
+                                 touch=request.endpoint not in PASSIVE_ENDPOINTS)
 
 
 def sign_in(user) -> None:
@@ -137,7 +148,8 @@ def sign_out(reason: str = "logout") -> None:
     """
     sid = session.get(STAFF_SESSION)
     if sid:
-        accounts.end_session(sid, reason)
+        actor = staff_actor() if current_user.is_authenticated else None
+        accounts.end_session(sid, reason, actor)
     logout_user()
     session.clear()
 
@@ -207,6 +219,30 @@ def start_handover(back: str) -> None:
     session[HANDOVER] = {"back": back}
 
 
+#: The one staff page a tablet shown to the family may still open.
+FAMILY_ENDPOINT = "cases.family_view"
+
+
+def start_family_view(back: str, meeting_id: str, participant_ids: list[str]) -> None:
+    """Lock this staff session to the family view of these lines until the caseworker unlocks.
+
+    The choice of lines lives in the session, not in the address, so nobody
+    holding the tablet can change whose lines are shown.
+    """
+    session[HANDOVER] = {"back": back, "family": {"meeting": meeting_id,
+                                                  "participants": list(participant_ids)}}
+
+
+def family_view() -> dict | None:
+    """The family view this browser is locked to (``meeting``, ``participants``), if any."""
+    return (session.get(HANDOVER) or {}).get("family")
+
+
+def locked_home() -> str:
+    """Where a locked tablet goes back to: the family view or the questionnaire."""
+    return url_for(FAMILY_ENDPOINT) if family_view() else url_for("respond.current")
+
+
 def handover_active() -> bool:
     """Whether this browser's staff session is locked to the respondent pages."""
     return bool(session.get(HANDOVER))
@@ -218,7 +254,8 @@ def end_handover() -> str | None:
 
 
 #: Endpoints a locked tablet may still reach, besides the respondent pages.
-_OPEN_WHILE_LOCKED = {"static", "auth.unlock"}
+#: Unlocking by signing in again at the provider passes through its callback.
+_OPEN_WHILE_LOCKED = {"static", "auth.unlock", "auth.unlock_oidc", "auth.oidc_callback"}
 
 
 def enforce_handover_lock():
@@ -230,9 +267,12 @@ def enforce_handover_lock():
     """
     if not handover_active():
         return None
-    if request.blueprint == "respond" or request.endpoint in _OPEN_WHILE_LOCKED:
-        return None
-    if request.blueprint == "health":  # load balancers' checks
+    if request.endpoint in _OPEN_WHILE_LOCKED or request.blueprint == "health":
+        return None  # static files, the unlock page, load balancers' checks
+    if family_view():
+        # Shown to the family: the graph, and nothing else (not the questions either).
+        return None if request.endpoint == FAMILY_ENDPOINT else redirect(locked_home())
+    if request.blueprint == "respond":
         return None
     return redirect(url_for("respond.current"))
 

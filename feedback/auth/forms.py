@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Regexp
 
 from feedback.forms import Form
 from feedback.models import User
@@ -33,3 +33,21 @@ class UnlockForm(Form):
                              render_kw={"autocomplete": "current-password",
                                         "autocapitalize": "none", "autocorrect": "off",
                                         "spellcheck": "false", "enterkeyhint": "go"})
+
+
+class ReauthForm(Form):
+    """Only a CSRF token: unlock by signing in again at the provider."""
+
+
+_PIN_FIELD = {"autocomplete": "off", "inputmode": "numeric", "autocapitalize": "none",
+              "autocorrect": "off", "spellcheck": "false"}
+
+
+class PinForm(Form):
+    """A PIN, typed twice, for unlocking a handed-over tablet."""
+
+    pin = PasswordField(_l("New PIN"), description=_l("6 to 12 digits. Not 111111 or 123456."),
+                        validators=[DataRequired(), Regexp(r"^[0-9]{6,12}$")],
+                        render_kw=_PIN_FIELD)
+    repeat = PasswordField(_l("The same PIN again"),
+                           validators=[DataRequired(), Length(max=12)], render_kw=_PIN_FIELD)

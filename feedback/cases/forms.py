@@ -2,8 +2,11 @@
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
+    BooleanField,
     DateField,
+    HiddenField,
     IntegerField,
+    RadioField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -140,6 +143,16 @@ class InviteForm(Form):
         description=_l("Each person gets the version that fits their age."))
     versions = MultiCheckboxField(
         _l("Or a specific version (overrides the age rule)"))
+    #: Whose well-being the adults rate (decision 8); a child always rates themself.
+    subject = RadioField(
+        _l("The adults rate"), default="child",
+        choices=[SelectChoice("child", _l("how the child is doing")),
+                 SelectChoice("self", _l("how they are doing themselves"))],
+        validate_choice=True)
+    #: Set once the page has shown this selection's warnings: issue anyway.
+    confirmed = HiddenField()
+    #: "Count the questions" without issuing anything.
+    preview = BooleanField()
 
     def validate(self, extra_validators=None) -> bool:
         """At least one family or specific version must be ticked."""

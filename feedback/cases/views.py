@@ -32,6 +32,7 @@ from feedback.services import (
     invitations,
     overview,
     responses,
+    sittings,
     trajectories,
 )
 from feedback.services.access import Action
@@ -303,8 +304,12 @@ def _invite_form(meeting, formdata=True) -> InviteForm:
     return form
 
 
-def _meeting_page(meeting, form=None, status=200, links=(), void_errors=None):
-    """The meeting page; without an invitation form when no links can be issued, saying why."""
+def _meeting_page(meeting, form=None, status=200, links=(), void_errors=None, warnings=()):
+    """The meeting page; without an invitation form when no links can be issued, saying why.
+
+    With the form, each person's number of questions for what is ticked, and
+    ``warnings`` (sittings) when the form is shown again before issuing.
+    """
     refusal = invitations.refusal(meeting)
     notice = None
     if refusal is None and form is None:
@@ -314,13 +319,27 @@ def _meeting_page(meeting, form=None, status=200, links=(), void_errors=None):
             refusal, notice = error.code, message_for(error)
     if refusal is not None and notice is None:
         notice = message_for(Invalid(refusal))
+    plan = []
+    if refusal is None:
+        ticked = set(form.participants.data or [])
+        plan = [s for s in sittings.plan(meeting, form.choices())
+                if not ticked or str(s.participant.id) in ticked]
     return render_template(
         "cases/meeting.html", meeting=meeting, case=meeting.case,
         form=form if refusal is None else None, notice=notice,
+        sittings=plan, question_limit=sittings.limit(), warnings=warnings,
         invitations=invitations.meeting_invitations(meeting), links=links,
         may=_may(sessions.staff_actor(), meeting.case), void_errors=void_errors or {},
         responses=responses.meeting_responses(meeting), void_reason_max=ResponseVoid.REASON_MAX,
+        **_live_context(meeting),
     ), status
+
+
+def _live_context(meeting) -> dict:
+    # The live results, staff ratings and family view live in their own module.
+    from feedback.cases import live
+
+    return live.page_context(meeting)
 
 
 @bp.route("/meetings/<meeting_id>")
@@ -337,16 +356,21 @@ def invite(meeting_id):
         form = _invite_form(meeting)
     except Invalid:
         return _meeting_page(meeting, status=422)
+    if form.preview.data:  # "Count the questions": nothing is issued
+        return _meeting_page(meeting, form)
     if not form.validate_on_submit():
         return _meeting_page(meeting, form, status=422)
+    warnings = [] if form.confirmed.data else _warnings(meeting, form)
+    if warnings:
+        return _meeting_page(meeting, form, warnings=warnings)
     actor = sessions.staff_actor()
     try:
         if "handover" in request.form:
             token = invitations.hand_over(actor, meeting, form.participants.data,
-                                          form.choices())
+                                          form.choices(), form.subject.data)
         else:
             issued = invitations.invite_many(actor, meeting, form.participants.data,
-                                             form.choices())
+                                             form.choices(), form.subject.data)
     except Invalid as error:
         form.participants.errors = [*form.participants.errors, message_for(error)]
         return _meeting_page(meeting, form, status=422)
@@ -357,6 +381,25 @@ def invite(meeting_id):
     # The tokens exist in clear only now: the codes are shown in this response
     # and never again; "show again" issues a new token (decision 2).
     return _meeting_page(meeting, links=[_link(i) for i in issued])
+
+
+def _warnings(meeting, form) -> list:
+    """The chosen people's sittings that need a second look before links are issued.
+
+    Above the question limit, or two packs that ask much the same: the form is
+    shown again with the warnings, the organisation's preferred pack selected
+    instead of the other, and pressing again issues the links.
+    """
+    chosen = [p for p in meeting.case.participants if str(p.id) in form.participants.data]
+    plan = [s for s in sittings.plan(meeting, form.choices(), chosen)
+            if s.too_long or s.overlaps]
+    if not plan:
+        return []
+    keep = sittings.without_unpreferred(form.choices(), plan)
+    form.instruments.data = [c for c in form.instruments.data or [] if c in keep]
+    form.versions.data = [c for c in form.versions.data or [] if c in keep]
+    form.confirmed.data = "1"
+    return plan
 
 
 def _hand_over(meeting, token):

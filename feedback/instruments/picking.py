@@ -49,3 +49,14 @@ def bundle(packs: Mapping[str, Instrument], choices: Iterable[str], role: str,
         if pack is not None and pack.id not in chosen:
             chosen.append(pack.id)
     return chosen
+
+
+def overlapping(packs: Mapping[str, Instrument], ids: Iterable[str]) -> list[tuple[str, str]]:
+    """Pairs of ``ids`` that ask much the same, as either pack declares (``overlaps``)."""
+    ids = list(ids)
+    pairs = []
+    for n, a in enumerate(ids):
+        for b in ids[n + 1:]:
+            if b in packs[a].overlaps or a in packs[b].overlaps:
+                pairs.append((a, b))
+    return pairs

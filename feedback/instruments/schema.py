@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 LANGUAGES = ("da", "en")
@@ -20,6 +20,9 @@ RESPONDENTS = ("child", "mother", "father", "other_carer", "network", "professio
 DIRECTIONS = ("higher_is_better", "lower_is_better")
 SCORINGS = ("sum", "mean", "none")
 MISSING_CODES = ("skipped", "dont_know")
+#: Who a text is worded for (decision 32): the child, a parent about the child,
+#: a professional about the child. Anything not given falls back to the plain text.
+WORDING_KINDS = ("child", "parent", "professional")
 # Always used with fullmatch: "$" would let a trailing newline through ("ors\n").
 _KEY = re.compile(r"[a-z][a-z0-9_-]{0,63}")
 _VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+-]{0,31}")
@@ -109,6 +112,19 @@ class CutOff:
 
 
 @dataclass(frozen=True)
+class Wording:
+    """The texts of a pack worded for one kind of respondent; empty ones keep the plain text."""
+
+    title: dict[str, str] = field(default_factory=dict)
+    intro: dict[str, str] = field(default_factory=dict)
+    #: The ends of every item's scale.
+    low: dict[str, str] = field(default_factory=dict)
+    high: dict[str, str] = field(default_factory=dict)
+    #: Item texts by item key.
+    items: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Instrument:
     """One validated version of an instrument pack."""
 
@@ -140,6 +156,32 @@ class Instrument:
     #: SHA-256 of the pack file's data. Hashing the source, not this class,
     #: keeps frozen versions valid when the code learns new optional fields.
     source_digest: str = ""
+    #: Texts worded for a kind of respondent (:data:`WORDING_KINDS`).
+    wording: dict[str, Wording] = field(default_factory=dict)
+    #: Packs that ask much the same (child-meeting and the session scales both ask
+    #: whether the child was listened to): ticking both warns on the meeting page.
+    overlaps: tuple[str, ...] = ()
+
+    def for_respondent(self, kind: str | None) -> Instrument:
+        """This version with the texts worded for ``kind``; itself if the pack has none.
+
+        Only the words change: items, scales and scoring stay the same, so the
+        answers are the same whoever was asked.
+        """
+        words = self.wording.get(kind) if kind else None
+        if words is None:
+            return self
+
+        def merged(plain: dict[str, str], worded: dict[str, str]) -> dict[str, str]:
+            return {**plain, **worded}
+
+        items = tuple(
+            replace(item, text=merged(item.text, words.items.get(item.key, {})),
+                    response=replace(item.response, low=merged(item.response.low, words.low),
+                                     high=merged(item.response.high, words.high)))
+            for item in self.items)
+        return replace(self, title=merged(self.title, words.title),
+                       intro=merged(self.intro, words.intro), items=items)
 
     def text(self, field: dict[str, str], lang: str) -> str:
         """A text in ``lang``, falling back to English, then Danish."""
@@ -198,6 +240,8 @@ class Instrument:
                 "cutoffs": tuple(CutOff(**c) for c in data.get("cutoffs", ())),
                 "themes": tuple(Theme(**t) for t in data.get("themes", ())),
                 "bands": tuple(Band(**b) for b in data.get("bands", ())),
+                "wording": {k: Wording(**w) for k, w in data.get("wording", {}).items()},
+                "overlaps": tuple(data.get("overlaps", ())),
             }
         )
 
@@ -299,6 +343,42 @@ def _response(c: _Checker, data: dict, where: str) -> ResponseSpec | None:
                         labels=labels, points=points, end_faces=end_faces)
 
 
+#: Fields that guide the meeting page, not what a respondent reads or how answers
+#: are scored; left out of the digest so declaring them needs no new version.
+_NOT_WORDING = ("overlaps",)
+
+
+def _worded_data(data: dict) -> dict:
+    return {k: v for k, v in data.items() if k not in _NOT_WORDING}
+
+
+def _wording(c: _Checker, data: dict, item_keys: set[str]) -> dict[str, Wording]:
+    """The ``[wording.<kind>]`` tables: texts for the child, a parent, a professional."""
+    raw = c.get(data, "wording", "", dict, required=False) or {}
+    found: dict[str, Wording] = {}
+    for kind, table in raw.items():
+        where = f"wording.{kind}"
+        if kind not in WORDING_KINDS:
+            c.fail("wording", f"unknown respondent kind {kind!r}; use {', '.join(WORDING_KINDS)}")
+            continue
+        if not isinstance(table, dict):
+            c.fail(where, "must be a table")
+            continue
+        for key in table:
+            if key not in ("title", "intro", "low", "high", "items"):
+                c.fail(where, f"unknown text {key!r}; use title, intro, low, high or items")
+        texts = {key: c.texts(table, key, where, required=False)
+                 for key in ("title", "intro", "low", "high")}
+        items: dict[str, dict[str, str]] = {}
+        for key, text in (c.get(table, "items", where, dict, required=False) or {}).items():
+            if key not in item_keys:
+                c.fail(f"{where}.items", f"unknown item {key!r}")
+                continue
+            items[key] = c.texts({key: text}, key, f"{where}.items")
+        found[kind] = Wording(items=items, **texts)
+    return found
+
+
 def validate_pack(data: dict, source: str) -> Instrument:
     """Turn a pack's raw data into an :class:`Instrument`, or raise :class:`PackError`."""
     c = _Checker()
@@ -397,6 +477,11 @@ def validate_pack(data: dict, source: str) -> Instrument:
             if lo > hi:
                 c.fail(where, "min is above max")
             bands.append(Band(min_tenths=round(lo * 10), max_tenths=round(hi * 10), label=label))
+    wording = _wording(c, data, {i.key for i in items})
+    overlaps = c.get(data, "overlaps", "", list, required=False) or []
+    for other in overlaps:
+        if not isinstance(other, str) or not _KEY.fullmatch(other) or other == pack_id:
+            c.fail("overlaps", f"{other!r} is not another pack's id")
     concern = c.get(data, "concern_below", "", (int, float), required=False)
     prompt = c.get(data, "item_prompt_below", "", (int, float), required=False)
 
@@ -411,7 +496,8 @@ def validate_pack(data: dict, source: str) -> Instrument:
         themes=tuple(themes), theme_scoring=theme_scoring, bands=tuple(bands),
         concern_below_tenths=None if concern is None else round(concern * 10),
         item_prompt_below_tenths=None if prompt is None else round(prompt * 10),
+        wording=wording, overlaps=tuple(overlaps),
         source_digest=hashlib.sha256(
-            json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()
+            json.dumps(_worded_data(data), sort_keys=True, ensure_ascii=False, default=str).encode()
         ).hexdigest(),
     )

@@ -10,6 +10,7 @@ from feedback.models.cases import (
     Participant,
     ParticipantRole,
 )
+from feedback.models.consent import ConsentGiver, ParticipantConsent
 from feedback.models.expected import ExpectedRange, ExpectedRangeBase
 from feedback.models.imports import ImportBatch
 from feedback.models.instruments import InstrumentVersion
@@ -22,13 +23,15 @@ from feedback.models.invitations import (
 )
 from feedback.models.org import Organisation, Role, Team, TeamMembership, User
 from feedback.models.responses import Answer, Response, ResponseVoid
+from feedback.models.retention import RetentionGrant, Tombstone
 from feedback.models.sessions import StaffSession
 from feedback.models.throttle import ThrottleCount
 
 __all__ = [
-    "Answer", "AuditEvent", "Case", "CaseTag", "ExpectedRange", "ExpectedRangeBase",
-    "ImportBatch", "InstrumentVersion", "Invitation",
-    "InvitationItem", "InvitationToken", "Meeting", "MeetingMode", "MeetingType",
-    "Organisation", "Participant", "ParticipantRole", "Response", "ResponseVoid", "Role",
-    "StaffSession", "Subject", "Team", "TeamMembership", "ThrottleCount", "TokenKind", "User",
+    "Answer", "AuditEvent", "Case", "CaseTag", "ConsentGiver", "ExpectedRange",
+    "ExpectedRangeBase", "ImportBatch", "InstrumentVersion", "Invitation", "InvitationItem",
+    "InvitationToken", "Meeting", "MeetingMode", "MeetingType", "Organisation", "Participant",
+    "ParticipantConsent", "ParticipantRole", "Response", "ResponseVoid", "RetentionGrant", "Role",
+    "StaffSession", "Subject", "Team", "TeamMembership", "ThrottleCount", "Tombstone",
+    "TokenKind", "User",
 ]

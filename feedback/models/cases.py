@@ -86,6 +86,8 @@ class Case(Imported, db.Model):
     #: Optional; without it the birthday is taken as 1 July (decision 10).
     child_birth_month: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: When retention anonymised the case (its answers stay for statistics), if it did.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation] = relationship()
     team: Mapped[Team] = relationship()

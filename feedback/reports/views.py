@@ -242,3 +242,7 @@ def import_rollback(batch_id: str):
                                rejections=imports.rejections(path), has_report=path.exists(),
                                form=form, error=message_for(error)), 409
     return redirect(url_for("reports.import_result", batch_id=batch.id), code=303)
+
+
+# The report pages live in their own module on this blueprint.
+from feedback.reports import report_views  # noqa: E402,F401

@@ -20,6 +20,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from feedback import sessions
 from feedback.respond.forms import CodeForm, answer_form
@@ -34,6 +35,18 @@ from feedback.services.errors import (
 )
 
 bp = Blueprint("respond", __name__)
+
+#: Whom the questions are about, said on every questionnaire that rates somebody
+#: (codes from :func:`feedback.instruments.wording.about`).
+ABOUT = {
+    "you": _l("The questions are about you."),
+    "your_child": _l("The questions are about your child: answer with how you think your "
+                     "child is doing."),
+    "the_child": _l("The questions are about the child: answer with how you think the child "
+                    "is doing."),
+    "yourself": _l("The questions are about you yourself: how you are doing."),
+    "meeting": _l("The questions are about the meeting."),
+}
 
 
 @bp.app_context_processor
@@ -118,14 +131,16 @@ def current():
     if position is None:
         return render_template("respond/done.html")
     item, instrument = responses.bundle_item(token, position)
+    instrument, about = responses.worded(token, instrument)
     form = answer_form(instrument, str(token.id))
-    return _questionnaire(token, position, instrument, form)
+    return _questionnaire(token, position, instrument, about, form)
 
 
-def _questionnaire(token, position, instrument, form, status=200, message=None):
+def _questionnaire(token, position, instrument, about, form, status=200, message=None):
     items = token.invitation.items
     return render_template(
         "respond/questionnaire.html", form=form, instrument=instrument, position=position,
+        about=ABOUT[about] if about else None,
         step=[i.position for i in items].index(position) + 1, steps=len(items),
         lang=g.respondent_locale, message=message,
     ), status
@@ -137,6 +152,7 @@ def submit(position):
     try:
         token = _token()
         item, instrument = responses.bundle_item(token, position)
+        instrument, about = responses.worded(token, instrument)
     except (LinkUnusable, NotFound):
         return _refused(404, "link") if wants_json() else unusable()
     form = answer_form(instrument, str(token.id), request.form)
@@ -144,7 +160,7 @@ def submit(position):
         status = 400 if form.csrf_failed or form.submission_id_missing else 422
         if wants_json():
             return _refused(status, "invalid", errors=form.errors)
-        return _questionnaire(token, position, instrument, form, status=status)
+        return _questionnaire(token, position, instrument, about, form, status=status)
     try:
         actor = sessions.current_actor(token.invitation_id)
         receipt = responses.submit(actor, token, position, form.submission_id.data,
@@ -154,7 +170,7 @@ def submit(position):
                     "Please ask your caseworker.")
         if wants_json():
             return _refused(422, "conflict")
-        return _questionnaire(token, position, instrument, form, 422, message)
+        return _questionnaire(token, position, instrument, about, form, 422, message)
     except AlreadyAnswered:
         if wants_json():
             return _refused(409, "already_answered")

@@ -49,6 +49,10 @@ class Action(enum.StrEnum):
     import_data = "import"
     admin = "admin"
     audit_log = "audit.read"
+    #: A family's access export: what is stored about a case and who looked at it.
+    access_export = "case.access_export"
+    #: What retention will delete or anonymise, and when.
+    retention = "retention"
 
 
 #: Actions on one case: refused as "not found".
@@ -65,7 +69,8 @@ AREAS: dict[Role, frozenset[Action]] = {
     Role.team_lead: frozenset({Action.list_cases, Action.create_case, Action.export,
                                Action.report}),
     Role.analyst: frozenset({Action.export, Action.report}),
-    Role.admin: frozenset({Action.admin, Action.audit_log, Action.import_data}),
+    Role.admin: frozenset({Action.admin, Action.audit_log, Action.import_data,
+                           Action.access_export, Action.retention}),
 }
 
 
@@ -83,12 +88,16 @@ def case_filter(actor: Actor, action: Action = Action.view_case) -> ColumnElemen
     if not actor.is_staff:
         return false()
     user = actor.user
+    # An anonymised case is statistics only: nobody opens it as a case again.
+    current = Case.anonymised_at.is_(None)
     if user.role == Role.team_lead:
-        return or_(Case.responsible_id == user.id, Case.team_id.in_(_team_ids(user.id)))
+        return current & or_(Case.responsible_id == user.id,
+                             Case.team_id.in_(_team_ids(user.id)))
     if user.role == Role.caseworker:
         if team_scope() and action not in RESPONSIBLE_ONLY:
-            return or_(Case.responsible_id == user.id, Case.team_id.in_(_team_ids(user.id)))
-        return Case.responsible_id == user.id
+            return current & or_(Case.responsible_id == user.id,
+                                 Case.team_id.in_(_team_ids(user.id)))
+        return current & (Case.responsible_id == user.id)
     return false()
 
 
@@ -125,7 +134,7 @@ def may(actor: Actor, action: Action, case: Case) -> bool:
     """Whether ``actor`` may take ``action`` on ``case``."""
     if action not in CASE_ACTIONS:
         raise ValueError(f"{action} is not a case action")
-    if not actor.is_staff:
+    if not actor.is_staff or case.anonymised_at is not None:
         return False
     user = actor.user
     if user.role == Role.team_lead:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 import uuid
 from datetime import timedelta
 from functools import cache
@@ -19,7 +20,7 @@ from feedback.models import Organisation, Role, StaffSession, Team, TeamMembersh
 from feedback.services import access, audit, throttle
 from feedback.services.access import Action
 from feedback.services.actors import Actor
-from feedback.services.errors import Invalid, Throttled
+from feedback.services.errors import Invalid, NotFound, Throttled
 from feedback.services.uow import begin_write
 
 _hasher = PasswordHasher()
@@ -81,13 +82,19 @@ def authenticate(username: str, password: str, actor: Actor) -> User | None:
     return user
 
 
-def unlock(actor: Actor, password: str) -> UnlockResult:
-    """Check the caseworker's password to end a hand-over; failures are throttled."""
-    user = actor.user
+def _verifies(hashed: str | None, secret: str) -> bool:
+    if not hashed:
+        return False
     try:
-        ok = _hasher.verify(user.password_hash, password)
+        return _hasher.verify(hashed, secret)
     except (VerificationError, InvalidHashError):
-        ok = False
+        return False
+
+
+def unlock(actor: Actor, password: str) -> UnlockResult:
+    """Check the caseworker's password or PIN to end a hand-over; failures are throttled."""
+    user = actor.user
+    ok = _verifies(user.password_hash, password) or _verifies(user.pin_hash, password)
     if ok:
         audit.record_now(actor, "handover.unlock", "user", user.id)
         return UnlockResult.unlocked
@@ -113,12 +120,15 @@ def start_session(user: User) -> StaffSession:
     return row
 
 
-def session_user(session_id: str | None, user_id: str | None) -> User | None:
+def session_user(session_id: str | None, user_id: str | None, *,
+                 touch: bool = True) -> User | None:
     """The staff member a session cookie speaks for, or ``None`` if it no longer counts.
 
     It counts while its session row is open, belongs to that user, is younger
     than the staff session lifetime, and the user is active. Checked on every
     request, so logging out or deactivating a user works at once on every host.
+    ``touch=False`` (a page polling in the background) leaves ``last_seen_at``
+    alone, so an open page does not keep an idle session alive.
     """
     try:
         row = db.session.get(StaffSession, uuid.UUID(str(session_id)))
@@ -134,23 +144,26 @@ def session_user(session_id: str | None, user_id: str | None) -> User | None:
     user = row.user
     if not user.active:
         return None
-    if now - row.last_seen_at >= _SEEN_EVERY:
+    if touch and now - row.last_seen_at >= _SEEN_EVERY:
         begin_write()
         row.last_seen_at = now
         db.session.commit()
     return user
 
 
-def end_session(session_id, reason: str) -> None:
-    """End one staff session (logging out, too many unlock failures, expiry)."""
+def end_session(session_id, reason: str, actor: Actor | None = None) -> None:
+    """End one staff session (logging out, too many unlock failures, expiry); audited."""
     try:
         sid = uuid.UUID(str(session_id))
     except ValueError:
         return
     begin_write()
-    db.session.execute(update(StaffSession).where(
+    ended = db.session.execute(update(StaffSession).where(
         StaffSession.id == sid, StaffSession.ended_at.is_(None))
-        .values(ended_at=clock.now(), end_reason=reason))
+        .values(ended_at=clock.now(), end_reason=reason)).rowcount
+    if ended:
+        audit.record(actor or Actor.system("sessions"), "auth.logout", "staff_session", sid,
+                     detail=reason)
     db.session.commit()
 
 
@@ -224,6 +237,218 @@ def set_active(user: User, active: bool, actor: Actor | None = None) -> None:
             .values(ended_at=clock.now(), end_reason="deactivated"))
     audit.record(actor, "user.activate" if active else "user.deactivate", "user", user.id)
     db.session.commit()
+
+
+#: A PIN is 6 to 12 digits: short enough to type on a tablet, throttled like a password.
+PIN_PATTERN = re.compile(r"[0-9]{6,12}")
+
+
+def set_pin(actor: Actor, pin: str) -> None:
+    """Set the signed-in staff member's PIN for unlocking a handed-over tablet."""
+    if not PIN_PATTERN.fullmatch(pin or ""):
+        raise Invalid("pin_format", field="pin")
+    if len(set(pin)) == 1 or pin in "01234567890123" or pin in "98765432109876":
+        raise Invalid("pin_too_simple", field="pin")
+    begin_write()
+    user = db.session.get(User, actor.user_id)
+    user.pin_hash = hash_password(pin)
+    audit.record(actor, "user.pin", "user", user.id)
+    db.session.commit()
+
+
+# --- administrators' pages ----------------------------------------------------------
+
+def user_for_admin(actor: Actor, user_id) -> User:
+    """A user of the administrator's organisation; :class:`NotFound` otherwise."""
+    access.require_area(actor, Action.admin)
+    try:
+        uid = uuid.UUID(str(user_id))
+    except ValueError:
+        raise NotFound() from None
+    user = db.session.scalar(
+        select(User).where(User.id == uid, User.organisation_id == actor.user.organisation_id)
+        .options(selectinload(User.memberships).selectinload(TeamMembership.team)))
+    if user is None:
+        raise NotFound()
+    return user
+
+
+def teams_by_ids(actor: Actor, ids) -> list[Team]:
+    """The administrator's organisation's teams with these ids (others are ignored)."""
+    wanted = set()
+    for value in ids or ():
+        try:
+            wanted.add(uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    if not wanted:
+        return []
+    return list(db.session.scalars(select(Team).where(
+        Team.id.in_(wanted), Team.organisation_id == actor.user.organisation_id)))
+
+
+def admin_create_user(actor: Actor, username: str, display_name: str, role: str,
+                      password: str, team_ids=()) -> User:
+    """An administrator creates a local user in their organisation; audited."""
+    access.require_area(actor, Action.admin)
+    if len(password or "") < 10:
+        raise Invalid("password_too_short", field="password")
+    try:
+        role = Role(role)
+    except ValueError:
+        raise Invalid("required", field="role") from None
+    user = create_user(actor.user.organisation, username, password, display_name, role,
+                       teams_by_ids(actor, team_ids), actor=actor)
+    begin_write()
+    user.role_origin = _local_origin(actor)
+    db.session.commit()
+    return user
+
+
+def _local_origin(actor: Actor) -> dict:
+    return {"source": "local", "by": actor.user.display_name, "by_id": str(actor.user_id),
+            "at": clock.now().isoformat(timespec="seconds")}
+
+
+def admin_set_role(actor: Actor, user_id, role: str, team_ids=()) -> User:
+    """An administrator sets a local user's role and teams (at once, for every session).
+
+    A provider's user gets role and teams from the provider's claims at every
+    sign-in, so they are not set here; an administrator cannot take away their
+    own administrator role (nobody would be left to give it back).
+    """
+    user = user_for_admin(actor, user_id)
+    if user.is_federated:
+        raise Invalid("federated_role")
+    try:
+        role = Role(role)
+    except ValueError:
+        raise Invalid("required", field="role") from None
+    if user.id == actor.user_id and role != Role.admin:
+        raise Invalid("not_yourself_role")
+    teams = teams_by_ids(actor, team_ids)
+    begin_write()
+    user.role = role
+    wanted = {t.id for t in teams}
+    for membership in list(user.memberships):
+        if membership.team_id not in wanted:
+            db.session.delete(membership)
+    for team in teams:
+        if team.id not in user.team_ids:
+            db.session.add(TeamMembership(user=user, team=team))
+    user.role_origin = _local_origin(actor)
+    names = ", ".join(sorted(t.name for t in teams)) or "-"
+    audit.record(actor, "user.roles", "user", user.id, detail=f"role {role.value}; teams {names}")
+    db.session.commit()
+    db.session.refresh(user)
+    return user
+
+
+def admin_set_active(actor: Actor, user_id, active: bool) -> User:
+    """Deactivate (ending every session at once) or reactivate a user; audited.
+
+    A deactivated provider's user stays deactivated whatever the provider says.
+    """
+    user = user_for_admin(actor, user_id)
+    if user.id == actor.user_id and not active:
+        raise Invalid("not_yourself")
+    set_active(user, active, actor)
+    begin_write()
+    user.suspended = not active
+    db.session.commit()
+    return user
+
+
+def admin_reset(actor: Actor, user_id, password: str | None) -> User:
+    """Reset a user: a new local password (for local users), the PIN cleared, sessions ended.
+
+    The user signs in again everywhere; a provider's user keeps signing in there.
+    """
+    user = user_for_admin(actor, user_id)
+    if user.has_password or password:
+        if user.is_federated:
+            raise Invalid("federated_password")
+        if len(password or "") < 10:
+            raise Invalid("password_too_short", field="password")
+    begin_write()
+    if password:
+        user.password_hash = hash_password(password)
+    user.pin_hash = None
+    db.session.execute(update(StaffSession).where(
+        StaffSession.user_id == user.id, StaffSession.ended_at.is_(None))
+        .values(ended_at=clock.now(), end_reason="reset"))
+    audit.record(actor, "user.reset", "user", user.id)
+    db.session.commit()
+    return user
+
+
+def team_for_admin(actor: Actor, team_id) -> Team:
+    """A team of the administrator's organisation; :class:`NotFound` otherwise."""
+    access.require_area(actor, Action.admin)
+    try:
+        tid = uuid.UUID(str(team_id))
+    except ValueError:
+        raise NotFound() from None
+    team = db.session.scalar(select(Team).where(
+        Team.id == tid, Team.organisation_id == actor.user.organisation_id))
+    if team is None:
+        raise NotFound()
+    return team
+
+
+def team_members(actor: Actor, team: Team) -> list[User]:
+    """The team's members, by name (administrators only)."""
+    access.require_area(actor, Action.admin)
+    return list(db.session.scalars(
+        select(User).join(TeamMembership).where(TeamMembership.team_id == team.id)
+        .order_by(User.display_name)))
+
+
+def admin_rename_team(actor: Actor, team_id, name: str) -> Team:
+    """Rename a team; names stay unique in the organisation. Audited.
+
+    A role mapping that names the old name creates a new team at the next sign-in,
+    so rename the team in the mapping too.
+    """
+    team = team_for_admin(actor, team_id)
+    name = (name or "").strip()
+    if not name:
+        raise Invalid("team_name_required", field="name")
+    if len(name) > Team.NAME_MAX:
+        raise Invalid("too_long", field="name", max=Team.NAME_MAX)
+    begin_write()
+    taken = db.session.scalar(select(func.count()).select_from(Team).where(
+        Team.organisation_id == team.organisation_id, Team.name == name, Team.id != team.id))
+    if taken:
+        db.session.rollback()
+        raise Invalid("team_exists")
+    old = team.name
+    team.name = name
+    audit.record(actor, "team.rename", "team", team.id, detail=f"{old} -> {name}"[:500])
+    db.session.commit()
+    return team
+
+
+def admin_set_team_active(actor: Actor, team_id, active: bool) -> Team:
+    """Deactivate a team (no new cases in it) or reactivate it. Audited.
+
+    Its cases, and its members' memberships, stay as they are: team leads go
+    on seeing its cases, which can be moved to an active team.
+    """
+    team = team_for_admin(actor, team_id)
+    begin_write()
+    team.active = active
+    audit.record(actor, "team.activate" if active else "team.deactivate", "team", team.id)
+    db.session.commit()
+    return team
+
+
+def admin_create_team(actor: Actor, name: str) -> Team:
+    """An administrator creates a team in their organisation; audited."""
+    access.require_area(actor, Action.admin)
+    team = create_team(actor.user.organisation, name)
+    audit.record_now(actor, "team.create", "team", team.id)
+    return team
 
 
 def set_locale(user: User, locale: str) -> None:

@@ -74,11 +74,12 @@ def _behalf(actor: Actor, case: Case) -> str | None:
 
 
 def teams_for(actor: Actor) -> list[Team]:
-    """Teams the actor may create cases in (and move cases to)."""
+    """Teams the actor may create cases in (and move cases to): their active teams."""
     if not actor.is_staff:
         return []
     return list(db.session.scalars(
-        select(Team).join(TeamMembership).where(TeamMembership.user_id == actor.user_id)
+        select(Team).join(TeamMembership).where(TeamMembership.user_id == actor.user_id,
+                                                Team.active.is_(True))
         .order_by(Team.name)
     ))
 

@@ -26,7 +26,7 @@ from feedback.models import (
     Subject,
     TokenKind,
 )
-from feedback.services import access, audit, cases, throttle
+from feedback.services import access, audit, cases, consent, throttle
 from feedback.services.access import Action
 from feedback.services.actors import Actor
 from feedback.services.errors import Invalid, LinkUnusable, NotFound, Throttled
@@ -136,6 +136,8 @@ def invite(actor: Actor, meeting: Meeting, participant: Participant, pack_ids: l
     access.check(actor, Action.invite, meeting.case, "meeting", meeting.id)
     if participant.case_id != meeting.case_id:
         raise Invalid("participant_not_in_case", field="participant")
+    if not consent.may_collect(participant):
+        raise Invalid("consent_no_collect", field="participants", participant=participant)
     if not pack_ids:
         raise Invalid("instrument_required", field="instruments")
     if len(set(pack_ids)) != len(pack_ids):
@@ -204,12 +206,18 @@ def _bundles(meeting: Meeting, participant_ids: list[str],
     return bundles
 
 
+def _subject_for(participant: Participant, subject: str | None) -> str | None:
+    """What the caseworker chose for the adults; a child always rates themself."""
+    return None if participant.role == ParticipantRole.child else subject
+
+
 def invite_many(actor: Actor, meeting: Meeting, participant_ids: list[str],
-                choices: list[str]) -> list[IssuedLink]:
+                choices: list[str], subject: str | None = None) -> list[IssuedLink]:
     """Invite each chosen person with the versions of the ticked packs that fit them.
 
     Nothing is issued unless every person gets at least one questionnaire they
-    do not already have at this meeting.
+    do not already have at this meeting. ``subject`` is what the adults rate
+    (``child``, the default, or ``self``); a child always rates themself.
     """
     access.check(actor, Action.invite, meeting.case, "meeting", meeting.id)
     _require_open(meeting)
@@ -217,11 +225,12 @@ def invite_many(actor: Actor, meeting: Meeting, participant_ids: list[str],
     for participant, packs in bundles:
         if not _new_packs(invitation_of(meeting, participant), packs):
             raise Invalid("already_invited", field="participants", participant=participant)
-    return [invite(actor, meeting, participant, packs) for participant, packs in bundles]
+    return [invite(actor, meeting, participant, packs, _subject_for(participant, subject))
+            for participant, packs in bundles]
 
 
 def hand_over(actor: Actor, meeting: Meeting, participant_ids: list[str],
-              choices: list[str]) -> InvitationToken:
+              choices: list[str], subject: str | None = None) -> InvitationToken:
     """Open one person's questionnaires on the caseworker's own tablet.
 
     Someone already invited keeps their invitation: new questionnaires are
@@ -235,7 +244,8 @@ def hand_over(actor: Actor, meeting: Meeting, participant_ids: list[str],
     [(participant, packs)] = _bundles(meeting, participant_ids, choices)
     invitation = invitation_of(meeting, participant)
     if _new_packs(invitation, packs):
-        invitation = invite(actor, meeting, participant, packs).invitation
+        invitation = invite(actor, meeting, participant, packs,
+                            _subject_for(participant, subject)).invitation
     return continue_here(actor, invitation)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from feedback import clock
 from feedback.extensions import db
+from feedback.instruments import wording
 from feedback.instruments.schema import Instrument
 from feedback.instruments.scoring import ItemAnswer, total_tenths
 from feedback.models import (
@@ -47,6 +48,19 @@ def bundle_item(token: InvitationToken, position: int) -> tuple[InvitationItem, 
         if item.position == position:
             return item, definition(item.instrument_version)
     raise NotFound()
+
+
+def worded(token: InvitationToken, instrument: Instrument) -> tuple[Instrument, str | None]:
+    """The questionnaire in the words meant for this respondent, and whom it is about.
+
+    The role and the subject come from the invitation (decision 32): a parent
+    rating the child reads about "your child", a child reads the child's words.
+    The second value is a code from :func:`wording.about`.
+    """
+    invitation = token.invitation
+    role, subject = invitation.participant.role.value, invitation.subject.value
+    return (instrument.for_respondent(wording.respondent_kind(role, subject)),
+            wording.about(instrument.family, role, subject))
 
 
 def next_position(token: InvitationToken) -> int | None:

@@ -139,3 +139,25 @@ def test_no_ratio_when_the_pages_drew_different_points():
                                   rounds) is None
     assert not report.ok and not _ratio_lines(out)
     assert "points drawn" in out.getvalue()
+
+
+@pytest.mark.parametrize("engine", BACKENDS, indirect=True)
+def test_the_outcome_report_and_its_hand_written_query_agree(engine):
+    from bench import report_outcome
+
+    report, out = _report("report_outcome")
+    report_outcome.run(report, (engine,), sizes=(4000,), repeats=1)
+    assert report.ok, out.getvalue()
+    lines = _ratio_lines(out)
+    assert len(lines) == 1 and "cells identical" in lines[0]
+
+
+def test_no_ratio_when_the_report_and_the_query_disagree():
+    from bench import report_outcome
+
+    same = {("closed", "2020-01-01–2020-06-30", "child"): (3, 2, 20.0, 25.0, 5.0, None, 0.5,
+                                                          0.0, None, 1.0)}
+    assert report_outcome._same(same, dict(same)) is None
+    other = {k: (3, 2, 20.0, 25.0, 5.000001, None, 0.5, 0.0, None, 1.0) for k in same}
+    assert "app" in report_outcome._same(same, other)
+    assert "different cells" in report_outcome._same(same, {})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -34,6 +36,15 @@ def test_hand_over_locks_the_tablet_to_the_questions(staff_case, server, databas
     form.locator("details.versions summary").tap()
     for key in EVERY_PACK:
         form.locator(f"input[name=versions][value='{key}']").check()
+    form.locator("button[name=handover]").tap()
+    # Far more questions than one sitting should have, and smileys beside a session
+    # scale: a warning first, nothing handed over, the preferred session scale kept.
+    expect(page.locator("#sitting-warnings")).to_contain_text("spørger om næsten det samme")
+    expect(page).to_have_url(re.compile(r"/invitations$"))
+    form = page.locator("form[action$='/invitations']")
+    smileys = form.locator("input[name=versions][value='child-meeting']")
+    expect(smileys).not_to_be_checked()
+    smileys.check()  # the caseworker wants them all all the same
     with page.expect_navigation():
         form.locator("button[name=handover]").tap()
     expect(page).to_have_url(server.url("/r/"))

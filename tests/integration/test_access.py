@@ -45,23 +45,35 @@ _lead = {"list": (L, L, H), "view case": (200, 200, 404), "view meeting": (200, 
 _no_cases = {a: (403,) * 3 for a in ("list", *CASE_ACTIONS)}
 _not_staff = {a: (LOGIN,) * 3 for a in ("list", *CASE_ACTIONS)}
 
+
+def _admin_areas(outcome):
+    """The audit log, a family's access export and retention: administrators only."""
+    return {"audit": outcome, "access export": outcome, "retention": outcome}
+
+
 #: (role, scope) → action → outcome for (own, same team, other team) or for the area.
 EXPECTED = {
-    ("caseworker", "own"): {**_cw_own, "export": 403, "report": 403, "admin": 403},
-    ("caseworker", "team"): {**_cw_team, "export": 403, "report": 403, "admin": 403},
-    ("team_lead", "own"): {**_lead, "export": 200, "report": 200, "admin": 403},
-    ("team_lead", "team"): {**_lead, "export": 200, "report": 200, "admin": 403},
-    ("analyst", "own"): {**_no_cases, "export": 200, "report": 200, "admin": 403},
-    ("analyst", "team"): {**_no_cases, "export": 200, "report": 200, "admin": 403},
-    ("admin", "own"): {**_no_cases, "export": 403, "report": 403, "admin": 200},
-    ("admin", "team"): {**_no_cases, "export": 403, "report": 403, "admin": 200},
-    ("respondent", "own"): {**_not_staff, "export": LOGIN, "report": LOGIN, "admin": LOGIN},
-    ("respondent", "team"): {**_not_staff, "export": LOGIN, "report": LOGIN, "admin": LOGIN},
-    ("nobody", "own"): {**_not_staff, "export": LOGIN, "report": LOGIN, "admin": LOGIN},
-    ("nobody", "team"): {**_not_staff, "export": LOGIN, "report": LOGIN, "admin": LOGIN},
+    ("caseworker", "own"): {**_cw_own, "export": 403, "report": 403, "admin": 403, **_admin_areas(403)},
+    ("caseworker", "team"): {**_cw_team, "export": 403, "report": 403, "admin": 403, **_admin_areas(403)},
+    ("team_lead", "own"): {**_lead, "export": 200, "report": 200, "admin": 403, **_admin_areas(403)},
+    ("team_lead", "team"): {**_lead, "export": 200, "report": 200, "admin": 403, **_admin_areas(403)},
+    ("analyst", "own"): {**_no_cases, "export": 200, "report": 200, "admin": 403, **_admin_areas(403)},
+    ("analyst", "team"): {**_no_cases, "export": 200, "report": 200, "admin": 403, **_admin_areas(403)},
+    ("admin", "own"): {**_no_cases, "export": 403, "report": 403, "admin": 200, **_admin_areas(200)},
+    ("admin", "team"): {**_no_cases, "export": 403, "report": 403, "admin": 200, **_admin_areas(200)},
+    ("respondent", "own"): {**_not_staff, "export": LOGIN, "report": LOGIN, "admin": LOGIN,
+                              **_admin_areas(LOGIN)},
+    ("respondent", "team"): {**_not_staff, "export": LOGIN, "report": LOGIN, "admin": LOGIN,
+                              **_admin_areas(LOGIN)},
+    ("nobody", "own"): {**_not_staff, "export": LOGIN, "report": LOGIN, "admin": LOGIN,
+                              **_admin_areas(LOGIN)},
+    ("nobody", "team"): {**_not_staff, "export": LOGIN, "report": LOGIN, "admin": LOGIN,
+                              **_admin_areas(LOGIN)},
 }
 
-AREA_URLS = {"export": "/reports/export.csv", "report": "/reports/", "admin": "/admin/"}
+AREA_URLS = {"export": "/reports/export.csv", "report": "/reports/", "admin": "/admin/",
+             "audit": "/admin/audit", "access export": "/admin/access?reference=ANNA-1",
+             "retention": "/admin/retention"}
 
 
 class Setting:

@@ -38,8 +38,10 @@ def test_each_respondent_gets_the_version_for_their_age(client, db, birth_year, 
                                                         child_session):
     w, the_case, meeting = _setup(client, birth_year)
     ids = [str(p.id) for p in the_case.participants]
+    # Smileys and a session scale ask much the same: confirmed after the warning.
     response = client.post(f"/meetings/{meeting.id}/invitations", data={
-        "participants": ids, "instruments": ["outcome", "session", "meeting-experience"]})
+        "participants": ids, "instruments": ["outcome", "session", "meeting-experience"],
+        "confirmed": "1"})
     assert response.status_code == 200
     expected_child = [child_outcome, child_session]
     if TODAY.year - birth_year >= 6:

@@ -325,7 +325,8 @@ FORMS = [
     Form("edit case", CASE_FIELDS, _edit_case, _stored_case_text),
     Form("participant", {"role": "choice", "label": "text"}, _participant, _stored_label),
     Form("meeting", {"held_on": "date", "type": "choice", "mode": "choice"}, _meeting),
-    Form("invite", {"participants": "choice", "instruments": "choice", "versions": "choice"},
+    Form("invite", {"participants": "choice", "instruments": "choice", "versions": "choice",
+                    "subject": "choice", "confirmed": "compared", "preview": "compared"},
          _invite, accepted=(200,)),  # the page with the QR codes
     Form("transfer", {"responsible": "choice"}, _transfer),
     Form("close", {"closed_on": "date"}, _close),

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import func, select, text
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from feedback import clock, create_app
@@ -126,25 +126,25 @@ def test_after_unlocking_the_meeting_page_offers_to_continue_on_this_tablet(app,
 
 BEFORE = "2fe6f0c898c3"  # the revision before one invitation per person
 MERGED = "760e8bc2d825"  # one invitation per person per meeting
-#: Columns later migrations add to tables the test writes through today's models.
-LATER_COLUMNS = {
-    "cases": ("source", "source_id", "import_id"),
-    "participants": ("source", "source_id", "import_id"),
-    "meetings": ("source", "source_id", "import_id"),
-    "responses": ("source", "source_id", "import_id"),
-}
 
 
 def _add_later_columns():
-    """Give the old schema today's later nullable columns, so today's models can write to it.
+    """Give the old schema the columns later migrations add, so today's models can write to it.
 
-    They are plain nullable columns the migration under test never reads; the
-    test then upgrades to that migration only, not to the head.
+    Each is added as a plain nullable column of today's type; the migration under
+    test never reads them, and the test upgrades to that migration only, not to
+    the head.
     """
-    for table, columns in LATER_COLUMNS.items():
-        for column in columns:
-            kind = "VARCHAR(100)" if column != "import_id" else "CHAR(32)"
-            _db.session.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {kind}"))
+    inspector = inspect(_db.engine)
+    existing = set(inspector.get_table_names())
+    for table in _db.metadata.sorted_tables:
+        if table.name not in existing:
+            continue
+        have = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in have:
+                kind = column.type.compile(dialect=_db.engine.dialect)
+                _db.session.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))
     _db.session.commit()
 
 

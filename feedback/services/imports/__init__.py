@@ -295,6 +295,8 @@ def get(actor: Actor, batch_id) -> ImportBatch:
         batch = None
     if batch is None:
         raise NotFound()
+    # Its page and report show the imported lines: a read of case data.
+    audit.record_now(actor, "import.view", "import", batch.id)
     return batch
 
 

@@ -19,7 +19,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from feedback.models import Answer, Case, Meeting, Participant, Response
+from feedback.models import Answer, Case, Meeting, Participant, Response, Tombstone
 from feedback.services.imports.checks import Line, VersionRef
 
 CHUNK = 500
@@ -219,6 +219,27 @@ class Plan:
                     case.hi if case.hi < 7 else case.lo)
         self._compare_with_earlier(session, organisation_id)
         self._cascade()
+        self._tombstoned(session)
+
+    def _tombstoned(self, session) -> None:
+        """Responses of cases or answers retention deleted count as imported before.
+
+        Their tombstones (source, source id) keep a later import of the same
+        file from bringing them back.
+        """
+        gone: dict[str, set[str]] = {"case": set(), "response": set()}
+        for kind, ids in (("case", list(self.cases)), ("response", list(self.responses))):
+            for start in range(0, len(ids), CHUNK):
+                gone[kind].update(session.execute(select(Tombstone.source_id).where(
+                    Tombstone.kind == kind, Tombstone.source == self.source,
+                    Tombstone.source_id.in_(ids[start:start + CHUNK]))).scalars())
+        if not gone["case"] and not gone["response"]:
+            return
+        for sid, response in self.responses.items():
+            if isinstance(response, _RejectedResponse) or response.problem is not None:
+                continue
+            if sid in gone["response"] or response.case in gone["case"]:
+                response.unchanged = True
 
     def _existing(self, session, model, ids: Iterable[str]):
         ids = list(ids)

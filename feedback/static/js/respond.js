@@ -73,13 +73,17 @@ class LineScale {
   set(value, byHand = true) {
     const steps = Math.round((value - this.min) / this.step);
     const clamped = Math.min(this.max, Math.max(this.min, this.min + steps * this.step));
-    const text = clamped.toFixed(this.step < 1 ? 1 : 0);
+    const decimals = this.step < 1 ? 1 : 0;
+    const text = clamped.toFixed(decimals);
     this.input.value = text;
-    this.output.textContent = text;
+    // Shown in the page's number format ("7,3" in Danish); the field keeps "7.3".
+    const shown = new Intl.NumberFormat(document.documentElement.lang || undefined,
+      { minimumFractionDigits: decimals, maximumFractionDigits: decimals }).format(clamped);
+    this.output.textContent = shown;
     this.mark.style.insetInlineStart = `${((clamped - this.min) / (this.max - this.min)) * 100}%`;
     this.root.classList.add("marked");
     this.track.setAttribute("aria-valuenow", text);
-    this.track.setAttribute("aria-valuetext", text);
+    this.track.setAttribute("aria-valuetext", shown);
     if (this.skip) this.skip.checked = false;
     if (byHand) settle(this.fieldset);
   }

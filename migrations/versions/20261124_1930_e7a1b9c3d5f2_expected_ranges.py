@@ -4,15 +4,15 @@ Filled by ``flask expected-range compute`` (nightly) and when a case closes;
 a page view only reads them.
 
 Revision ID: e7a1b9c3d5f2
-Revises: c4e8a2d6b1f3
-Create Date: 2026-11-24 19:00:00
+Revises: 7d3b9e41c2a8
+Create Date: 2026-11-24 19:30:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "e7a1b9c3d5f2"
-down_revision = "c4e8a2d6b1f3"
+down_revision = "7d3b9e41c2a8"
 branch_labels = None
 depends_on = None
 
