@@ -104,7 +104,7 @@ def _token():
     token_id = sessions.respondent_token_id()
     if not token_id:
         raise LinkUnusable()
-    return invitations.respondent_token(token_id, grace=True)
+    return invitations.respondent_link(token_id, grace=True)
 
 
 @bp.route("/")
@@ -123,7 +123,7 @@ def current():
 
 
 def _questionnaire(token, position, instrument, form, status=200, message=None):
-    items = token.invitation.items
+    items = token.items
     return render_template(
         "respond/questionnaire.html", form=form, instrument=instrument, position=position,
         step=[i.position for i in items].index(position) + 1, steps=len(items),
@@ -183,5 +183,5 @@ def language():
     if locale not in current_app.config["FEEDBACK_LOCALES"]:
         locale = g.respondent_locale
     response = redirect(url_for("respond.current"), 303)
-    sessions.set_respondent_cookie(response, str(token.id), locale, token.invitation.expires_at)
+    sessions.set_respondent_cookie(response, str(token.id), locale, token.expires_at)
     return response
