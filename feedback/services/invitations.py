@@ -404,7 +404,8 @@ def respondent_link(token_id: uuid.UUID | str, *, grace: bool) -> RespondentLink
         tid = uuid.UUID(str(token_id))
     except ValueError:
         raise LinkUnusable() from None
-    rows = db.session.execute(_LINK_QUERY, {"token_id": tid}).all()
+    # On the session's connection, not through the ORM: plain rows, less work per request.
+    rows = db.session.connection().execute(_LINK_QUERY, {"token_id": tid}).all()
     if not rows or rows[0].revoked_at is not None:
         raise LinkUnusable()
     first = rows[0]

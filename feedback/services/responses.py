@@ -96,9 +96,9 @@ def submit(actor: Actor, token: InvitationToken | RespondentLink, position: int,
     and the same id with other answers is refused.
 
     Everything that can be done without the write lock is done before the
-    write transaction begins (the bundle, the idempotency check, the rows to
-    insert); the transaction itself is the conditional ``used_at`` update and
-    three inserts (response, its answers in one executemany, the audit row).
+    write transaction begins (the bundle, the rows to insert); the
+    transaction itself is the conditional ``used_at`` update and three
+    inserts (response, its answers in one executemany, the audit row).
     Nothing is reloaded after the commit.
     """
     try:
@@ -110,10 +110,10 @@ def submit(actor: Actor, token: InvitationToken | RespondentLink, position: int,
     if set(answers) != {i.key for i in instrument.items}:
         raise Invalid("items_incomplete")
 
-    earlier = _by_submission(sid)
-    if earlier is not None:
-        return _repeat(earlier, link, item, answers)
-
+    # No idempotency check before the write: a repeat finds its questionnaire
+    # spent (the conditional update below changes nothing) and is answered
+    # from the first submission; an id used for another questionnaire breaks
+    # the unique submission id. The common case is one statement shorter.
     now = clock.now()
     response_id = new_id()
     response_row = {
@@ -133,7 +133,7 @@ def submit(actor: Actor, token: InvitationToken | RespondentLink, position: int,
     audit_row["at"] = now
     spend = {"b_invitation_id": link.invitation_id, "item_position": position, "now": now}
 
-    begin_write()
+    begin_write(keep_reads=True)
     conn = db.session.connection()
     if conn.execute(_SPEND, spend).rowcount != 1:
         db.session.rollback()
@@ -155,13 +155,14 @@ def submit(actor: Actor, token: InvitationToken | RespondentLink, position: int,
 
 
 def _by_submission(sid: uuid.UUID):
-    return db.session.execute(_EARLIER, {"sid": sid}).first()
+    return db.session.connection().execute(_EARLIER, {"sid": sid}).first()
 
 
 def _repeat(earlier, link: RespondentLink, item: BundleItem,
             answers: dict[str, ItemAnswer]) -> Receipt:
     stored = {row.item_key: ItemAnswer(row.value_tenths, row.missing_code)
-              for row in db.session.execute(_EARLIER_ANSWERS, {"rid": earlier.id})}
+              for row in db.session.connection().execute(_EARLIER_ANSWERS,
+                                                         {"rid": earlier.id})}
     same_place = (earlier.invitation_id == link.invitation_id
                   and earlier.instrument_version_id == item.instrument_version_id)
     if not same_place or stored != answers:
