@@ -7,6 +7,7 @@ once and refuses to start when it finds a problem (a database schema older or
 newer than the code, ...).
 """
 
+import gc
 import multiprocessing
 import os
 import re
@@ -65,3 +66,15 @@ def on_starting(server):
     if subprocess.run(check, check=False).returncode != 0:
         server.log.error("Not starting: `flask --app feedback check` found the problems above.")
         sys.exit(CHECK_FAILED)
+
+
+def post_worker_init(worker):
+    """Move what loading the app created out of the garbage collector's sight.
+
+    A worker holds a large, long-lived heap (Flask, SQLAlchemy, the packs, the
+    translations) that every full collection would walk again; frozen, only
+    what requests allocate is scanned. Measured on submitting: about 15 % less
+    CPU per request (issue 8).
+    """
+    gc.collect()
+    gc.freeze()

@@ -147,10 +147,19 @@ class AnswerFormBase(Form):
         return {item.key: self[item.key].answer for item in self.instrument.items}
 
 
+#: Form classes by instrument version, built once per process: a frozen
+#: version never changes, and there are tens of them, not thousands.
+_form_classes: dict[tuple[str, str, str], type[AnswerFormBase]] = {}
+
+
 def answer_form(instrument: Instrument, token_id: str, formdata=None) -> AnswerFormBase:
     """A form for ``instrument``; fields are named by item key."""
-    fields = {item.key: ScaleField(spec=item.response) for item in instrument.items}
-    cls = type("AnswerForm", (AnswerFormBase,), {"instrument": instrument, **fields})
+    key = (instrument.id, instrument.version, instrument.digest)
+    cls = _form_classes.get(key)
+    if cls is None:
+        fields = {item.key: ScaleField(spec=item.response) for item in instrument.items}
+        cls = type("AnswerForm", (AnswerFormBase,), {"instrument": instrument, **fields})
+        _form_classes[key] = cls
     return cls(formdata=formdata, meta={"csrf_context": token_id})
 
 

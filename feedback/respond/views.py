@@ -117,7 +117,7 @@ def _token():
     token_id = sessions.respondent_token_id()
     if not token_id:
         raise LinkUnusable()
-    return invitations.respondent_token(token_id, grace=True)
+    return invitations.respondent_link(token_id, grace=True)
 
 
 @bp.route("/")
@@ -137,7 +137,7 @@ def current():
 
 
 def _questionnaire(token, position, instrument, about, form, status=200, message=None):
-    items = token.invitation.items
+    items = token.items
     return render_template(
         "respond/questionnaire.html", form=form, instrument=instrument, position=position,
         about=ABOUT[about] if about else None,
@@ -199,5 +199,5 @@ def language():
     if locale not in current_app.config["FEEDBACK_LOCALES"]:
         locale = g.respondent_locale
     response = redirect(url_for("respond.current"), 303)
-    sessions.set_respondent_cookie(response, str(token.id), locale, token.invitation.expires_at)
+    sessions.set_respondent_cookie(response, str(token.id), locale, token.expires_at)
     return response

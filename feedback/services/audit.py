@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, insert, or_, select
 
 from feedback import clock
 from feedback.extensions import db
@@ -42,20 +42,31 @@ def _actor_ref(actor: Actor) -> str | None:
     return None
 
 
+def values(actor: Actor, action: str, obj_type: str | None = None, obj_id=None, *,
+           outcome: str = "ok", detail: str | None = None) -> dict:
+    """The columns of one audit event (``at`` is stamped when it is inserted)."""
+    return {
+        "actor_id": actor.user_id,
+        "actor_kind": actor.kind.value,
+        "actor_ref": _actor_ref(actor),
+        "action": action,
+        "object_type": obj_type,
+        "object_id": None if obj_id is None else str(obj_id),
+        "outcome": outcome,
+        "detail": detail[:500] if detail else None,
+        "remote_addr": actor.address[:64] if actor.address else None,
+    }
+
+
 def record(actor: Actor, action: str, obj_type: str | None = None, obj_id=None, *,
            outcome: str = "ok", detail: str | None = None) -> None:
     """Add an audit event to the current unit of work (committed with it)."""
-    db.session.add(AuditEvent(
-        actor_id=actor.user_id,
-        actor_kind=actor.kind.value,
-        actor_ref=_actor_ref(actor),
-        action=action,
-        object_type=obj_type,
-        object_id=None if obj_id is None else str(obj_id),
-        outcome=outcome,
-        detail=detail[:500] if detail else None,
-        remote_addr=actor.address[:64] if actor.address else None,
-    ))
+    db.session.add(AuditEvent(**values(actor, action, obj_type, obj_id, outcome=outcome,
+                                       detail=detail)))
+
+
+#: One prepared insert for callers that write without ORM objects.
+INSERT = insert(AuditEvent.__table__)
 
 
 def record_now(actor: Actor, action: str, obj_type: str | None = None, obj_id=None,

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -21,14 +21,18 @@ from feedback.models import (
     InvitationItem,
     InvitationToken,
     Meeting,
+    ParticipantRole,
     Response,
     ResponseVoid,
+    Subject,
 )
+from feedback.models.types import new_id
 from feedback.services import access, audit
 from feedback.services.access import Action
 from feedback.services.actors import Actor
 from feedback.services.errors import AlreadyAnswered, Invalid, NotFound, SubmissionConflict
-from feedback.services.instruments import definition
+from feedback.services.instruments import by_version_id
+from feedback.services.invitations import BundleItem, RespondentLink, link_of
 from feedback.services.uow import begin_write
 
 
@@ -42,103 +46,141 @@ class Receipt:
     created: bool
 
 
-def bundle_item(token: InvitationToken, position: int) -> tuple[InvitationItem, Instrument]:
-    """The questionnaire at ``position`` in the token's invitation, with its definition."""
-    for item in token.invitation.items:
+def bundle_item(token: InvitationToken | RespondentLink,
+                position: int) -> tuple[BundleItem, Instrument]:
+    """The questionnaire at ``position`` in the token's invitation, with its definition.
+
+    The definition comes from the per-process cache of frozen versions: it is
+    read from the database and parsed once per process, not per request.
+    """
+    for item in _link(token).items:
         if item.position == position:
-            return item, definition(item.instrument_version)
+            return item, by_version_id(item.instrument_version_id)
     raise NotFound()
 
 
-def worded(token: InvitationToken, instrument: Instrument) -> tuple[Instrument, str | None]:
+def worded(token: InvitationToken | RespondentLink,
+           instrument: Instrument) -> tuple[Instrument, str | None]:
     """The questionnaire in the words meant for this respondent, and whom it is about.
 
     The role and the subject come from the invitation (decision 32): a parent
     rating the child reads about "your child", a child reads the child's words.
     The second value is a code from :func:`wording.about`.
     """
-    invitation = token.invitation
-    role, subject = invitation.participant.role.value, invitation.subject.value
+    link = _link(token)
+    role, subject = ParticipantRole(link.role).value, Subject(link.subject).value
     return (instrument.for_respondent(wording.respondent_kind(role, subject)),
             wording.about(instrument.family, role, subject))
 
 
-def next_position(token: InvitationToken) -> int | None:
+def next_position(token: InvitationToken | RespondentLink) -> int | None:
     """The first unanswered questionnaire in the bundle, or ``None`` when all are done."""
-    for item in token.invitation.items:
+    for item in _link(token).items:
         if item.used_at is None:
             return item.position
     return None
 
 
-def submit(actor: Actor, token: InvitationToken, position: int, submission_id: str,
-           answers: dict[str, ItemAnswer], locale: str) -> Receipt:
+def _link(token: InvitationToken | RespondentLink) -> RespondentLink:
+    return token if isinstance(token, RespondentLink) else link_of(token)
+
+
+_RESPONSES = Response.__table__
+_ANSWERS = Answer.__table__
+_ITEMS = InvitationItem.__table__
+#: The statements of a submission, built once.
+_SPEND = (update(_ITEMS)
+          .where(_ITEMS.c.invitation_id == bindparam("b_invitation_id"),
+                 _ITEMS.c.position == bindparam("item_position"),
+                 _ITEMS.c.used_at.is_(None))
+          .values(used_at=bindparam("now", type_=_ITEMS.c.used_at.type)))
+_INSERT_RESPONSE = insert(_RESPONSES)
+_INSERT_ANSWERS = insert(_ANSWERS)
+_EARLIER = select(_RESPONSES.c.id, _RESPONSES.c.invitation_id,
+                  _RESPONSES.c.instrument_version_id, _RESPONSES.c.submitted_at).where(
+    _RESPONSES.c.submission_id == bindparam("sid", type_=_RESPONSES.c.submission_id.type))
+_EARLIER_ANSWERS = select(_ANSWERS.c.item_key, _ANSWERS.c.value_tenths,
+                          _ANSWERS.c.missing_code).where(
+    _ANSWERS.c.response_id == bindparam("rid", type_=_ANSWERS.c.response_id.type))
+
+
+def submit(actor: Actor, token: InvitationToken | RespondentLink, position: int,
+           submission_id: str, answers: dict[str, ItemAnswer], locale: str) -> Receipt:
     """Store one questionnaire's answers from a respondent link.
 
     Using up the questionnaire and inserting the response happen in one
     transaction; a repeat of the same submission returns the first receipt,
     and the same id with other answers is refused.
+
+    Everything that can be done without the write lock is done before the
+    write transaction begins (the bundle, the rows to insert); the
+    transaction itself is the conditional ``used_at`` update and three
+    inserts (response, its answers in one executemany, the audit row).
+    Nothing is reloaded after the commit.
     """
     try:
         sid = uuid.UUID(submission_id)
     except (TypeError, ValueError):
         raise Invalid("submission_id") from None
-    item, instrument = bundle_item(token, position)
+    link = _link(token)
+    item, instrument = bundle_item(link, position)
     if set(answers) != {i.key for i in instrument.items}:
         raise Invalid("items_incomplete")
 
-    earlier = _by_submission(sid)
-    if earlier is not None:
-        return _repeat(earlier, token, item, answers)
-
-    invitation = token.invitation
-    begin_write()
+    # No idempotency check before the write: a repeat finds its questionnaire
+    # spent (the conditional update below changes nothing) and is answered
+    # from the first submission; an id used for another questionnaire breaks
+    # the unique submission id. The common case is one statement shorter.
     now = clock.now()
-    used = db.session.execute(
-        update(InvitationItem)
-        .where(InvitationItem.invitation_id == item.invitation_id,
-               InvitationItem.position == position, InvitationItem.used_at.is_(None))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if used != 1:
+    response_id = new_id()
+    response_row = {
+        "id": response_id, "submission_id": sid, "meeting_id": link.meeting_id,
+        "participant_id": link.participant_id, "invitation_id": link.invitation_id,
+        "instrument_version_id": item.instrument_version_id, "subject": link.subject,
+        "total_tenths": total_tenths(instrument, answers), "submitted_at": now,
+        "locale": locale,
+    }
+    answer_rows = [
+        {"response_id": response_id, "item_key": it.key, "position": n,
+         "value_tenths": answers[it.key].value_tenths,
+         "missing_code": answers[it.key].missing_code}
+        for n, it in enumerate(instrument.items)
+    ]
+    audit_row = audit.values(actor, "response.submit", "response", response_id)
+    audit_row["at"] = now
+    spend = {"b_invitation_id": link.invitation_id, "item_position": position, "now": now}
+
+    begin_write(keep_reads=True)
+    conn = db.session.connection()
+    if conn.execute(_SPEND, spend).rowcount != 1:
         db.session.rollback()
         # A parallel copy of this very submission may have won the race.
         earlier = _by_submission(sid)
         if earlier is not None:
-            return _repeat(earlier, token, item, answers)
+            return _repeat(earlier, link, item, answers)
         raise AlreadyAnswered()
-    response = Response(
-        submission_id=sid, meeting_id=invitation.meeting_id,
-        participant_id=invitation.participant_id, invitation_id=invitation.id,
-        instrument_version_id=item.instrument_version_id, subject=invitation.subject,
-        total_tenths=total_tenths(instrument, answers), submitted_at=now, locale=locale,
-    )
-    response.answers = [
-        Answer(item_key=it.key, position=n, value_tenths=answers[it.key].value_tenths,
-               missing_code=answers[it.key].missing_code)
-        for n, it in enumerate(instrument.items)
-    ]
-    db.session.add(response)
-    audit.record(actor, "response.submit", "response", response.id)
     try:
-        db.session.commit()
+        conn.execute(_INSERT_RESPONSE, response_row)
     except IntegrityError:
         # The submission id was already used for another questionnaire.
         db.session.rollback()
         raise SubmissionConflict() from None
-    db.session.expire(item)
-    return Receipt(response.id, now, created=True)
+    conn.execute(_INSERT_ANSWERS, answer_rows)
+    conn.execute(audit.INSERT, audit_row)
+    db.session.commit()
+    return Receipt(response_id, now, created=True)
 
 
-def _by_submission(sid: uuid.UUID) -> Response | None:
-    return db.session.scalar(select(Response).where(Response.submission_id == sid))
+def _by_submission(sid: uuid.UUID):
+    return db.session.connection().execute(_EARLIER, {"sid": sid}).first()
 
 
-def _repeat(earlier: Response, token: InvitationToken, item: InvitationItem,
+def _repeat(earlier, link: RespondentLink, item: BundleItem,
             answers: dict[str, ItemAnswer]) -> Receipt:
-    stored = {a.item_key: ItemAnswer(a.value_tenths, a.missing_code) for a in earlier.answers}
-    same_place = (earlier.invitation_id == token.invitation_id
+    stored = {row.item_key: ItemAnswer(row.value_tenths, row.missing_code)
+              for row in db.session.connection().execute(_EARLIER_ANSWERS,
+                                                         {"rid": earlier.id})}
+    same_place = (earlier.invitation_id == link.invitation_id
                   and earlier.instrument_version_id == item.instrument_version_id)
     if not same_place or stored != answers:
         raise SubmissionConflict()
