@@ -147,14 +147,23 @@ class AnswerFormBase(Form):
         return {item.key: self[item.key].answer for item in self.instrument.items}
 
 
-#: Form classes by instrument version, built once per process: a frozen
-#: version never changes, and there are tens of them, not thousands.
-_form_classes: dict[tuple[str, str, str], type[AnswerFormBase]] = {}
+#: Form classes by instrument version and wording, built once per process: a
+#: frozen version never changes, and there are tens of them, not thousands.
+_form_classes: dict[tuple, type[AnswerFormBase]] = {}
+
+
+def _words(instrument: Instrument) -> tuple:
+    """The texts a respondent reads: one version worded for a child or a parent differs here."""
+    def flat(text: dict[str, str]) -> tuple:
+        return tuple(sorted(text.items()))
+    return (flat(instrument.title), flat(instrument.intro),
+            tuple((flat(i.text), flat(i.response.low), flat(i.response.high))
+                  for i in instrument.items))
 
 
 def answer_form(instrument: Instrument, token_id: str, formdata=None) -> AnswerFormBase:
     """A form for ``instrument``; fields are named by item key."""
-    key = (instrument.id, instrument.version, instrument.digest)
+    key = (instrument.id, instrument.version, instrument.digest, _words(instrument))
     cls = _form_classes.get(key)
     if cls is None:
         fields = {item.key: ScaleField(spec=item.response) for item in instrument.items}
