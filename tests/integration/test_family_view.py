@@ -33,6 +33,13 @@ def _world(db, birth_year=TODAY.year - 10):
     return w, case, meeting, child, mother
 
 
+def test_the_case_page_leads_to_the_consent_page(client, db):
+    w, case, meeting, child, mother = _world(db)
+    f.login(client, w.anna)
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert f'href="/cases/{case.id}/consent"' in page
+
+
 def test_consent_is_recorded_per_participant_and_audited(client, db):
     w, case, meeting, child, mother = _world(db)
     f.login(client, w.anna)
