@@ -8,6 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup
 
+from feedback.commands.backup import backup_command, restore_command
 from feedback.commands.export import export
 from feedback.commands.imports import import_command
 from feedback.instruments.loader import load_pack, registry, scan_packs
@@ -25,6 +26,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(export)
     app.cli.add_command(import_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 instruments = AppGroup("instruments", help="Instrument packs.")

@@ -106,4 +106,8 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         #: built whole in a temporary file, unlike the streamed CSV files.
         "FEEDBACK_EXPORT_FILE_MAX_ROWS": int(env.get("FEEDBACK_EXPORT_FILE_MAX_ROWS",
                                                      "500000")),
+        #: Where ``flask backup`` writes (default: ``backups/`` in the instance folder).
+        "FEEDBACK_BACKUP_DIR": env.get("FEEDBACK_BACKUP_DIR", ""),
+        #: How many of the newest backups ``flask backup`` keeps there (0: all).
+        "FEEDBACK_BACKUP_KEEP": int(env.get("FEEDBACK_BACKUP_KEEP", "14")),
     }
