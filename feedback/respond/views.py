@@ -14,6 +14,7 @@ from flask import (
     current_app,
     g,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -31,7 +32,11 @@ from feedback.services.errors import (
     NotFound,
     SubmissionConflict,
     Throttled,
+    Unavailable,
 )
+
+#: Seconds a respondent's page waits before sending again when the database is busy.
+RETRY_AFTER = 5
 
 bp = Blueprint("respond", __name__)
 
@@ -161,6 +166,18 @@ def submit(position):
         return redirect(url_for("respond.current"), 303)
     except Invalid:
         return _refused(400, "invalid") if wants_json() else (unusable()[0], 400)
+    except Unavailable:
+        # Nothing was stored: never a receipt. The answers stay on the device (the
+        # page's script keeps them and sends again; without it, the form below
+        # still holds them, with the same submission id, so sending twice is safe).
+        if wants_json():
+            reply = make_response(_refused(503, "unavailable"))
+        else:
+            reply = make_response(_questionnaire(token, position, instrument, form, 503, _(
+                "Your answers have not been sent yet: the system is busy. They are still "
+                "here on this device. Wait a moment and press “Send” again.")))
+        reply.headers["Retry-After"] = str(RETRY_AFTER)
+        return reply
     if wants_json():
         return jsonify(ok=True, response_id=str(receipt.response_id),
                        submitted_at=receipt.submitted_at.isoformat(),

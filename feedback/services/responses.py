@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import selectinload
 
 from feedback import clock
@@ -26,7 +26,13 @@ from feedback.models import (
 from feedback.services import access, audit
 from feedback.services.access import Action
 from feedback.services.actors import Actor
-from feedback.services.errors import AlreadyAnswered, Invalid, NotFound, SubmissionConflict
+from feedback.services.errors import (
+    AlreadyAnswered,
+    Invalid,
+    NotFound,
+    SubmissionConflict,
+    Unavailable,
+)
 from feedback.services.instruments import definition
 from feedback.services.uow import begin_write
 
@@ -63,7 +69,10 @@ def submit(actor: Actor, token: InvitationToken, position: int, submission_id: s
 
     Using up the questionnaire and inserting the response happen in one
     transaction; a repeat of the same submission returns the first receipt,
-    and the same id with other answers is refused.
+    and the same id with other answers is refused. When the database cannot
+    store it now (locked past the busy timeout, disk full, connection lost)
+    the transaction is rolled back whole and :class:`Unavailable` is raised:
+    never a receipt for answers that were not stored.
     """
     try:
         sid = uuid.UUID(submission_id)
@@ -72,7 +81,19 @@ def submit(actor: Actor, token: InvitationToken, position: int, submission_id: s
     item, instrument = bundle_item(token, position)
     if set(answers) != {i.key for i in instrument.items}:
         raise Invalid("items_incomplete")
+    try:
+        return _store(actor, token, item, instrument, position, sid, answers, locale)
+    except IntegrityError:
+        raise
+    except DBAPIError:
+        db.session.rollback()
+        raise Unavailable() from None
 
+
+def _store(actor: Actor, token: InvitationToken, item: InvitationItem, instrument: Instrument,
+           position: int, sid: uuid.UUID, answers: dict[str, ItemAnswer],
+           locale: str) -> Receipt:
+    """:func:`submit`'s transaction: use up the questionnaire and store the response."""
     earlier = _by_submission(sid)
     if earlier is not None:
         return _repeat(earlier, token, item, answers)
