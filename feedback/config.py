@@ -77,6 +77,8 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "SESSION_COOKIE_NAME": "feedback_staff",
         "REMEMBER_COOKIE_DURATION": 0,
         "PERMANENT_SESSION_LIFETIME": int(env.get("FEEDBACK_STAFF_SESSION_MINUTES", "480")) * 60,
+        #: A staff session unused this long ends (checked on the server, every host).
+        "FEEDBACK_STAFF_IDLE_MINUTES": int(env.get("FEEDBACK_STAFF_IDLE_MINUTES", "60")),
         "WTF_CSRF_TIME_LIMIT": None,  # bound to the staff session instead of the clock
         # Pages send Referrer-Policy: no-referrer (link tokens must never leak), so
         # browsers send no Referer and Flask-WTF's HTTPS Referer check would refuse
@@ -93,7 +95,13 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         #: ``own``: caseworkers see their own cases; ``team``: every case of their teams.
         "FEEDBACK_CASEWORKER_SCOPE": env.get("FEEDBACK_CASEWORKER_SCOPE", "own"),
         "BABEL_TRANSLATION_DIRECTORIES": str(TRANSLATIONS),
+        #: Failed logins per account from one address in 15 minutes (then 429 until the
+        #: window ends); five times as many per account from all addresses together.
         "FEEDBACK_LOGIN_THROTTLE": int(env.get("FEEDBACK_LOGIN_THROTTLE", "10")),
+        #: Failed logins from one address, whatever the account, in 15 minutes: high
+        #: enough for a municipal office behind one address.
+        "FEEDBACK_LOGIN_ADDRESS_THROTTLE": int(env.get("FEEDBACK_LOGIN_ADDRESS_THROTTLE",
+                                                       "100")),
         "FEEDBACK_LINK_THROTTLE": int(env.get("FEEDBACK_LINK_THROTTLE", "20")),
         #: Whether analysts may import historical answers (administrators always may).
         "FEEDBACK_ANALYST_IMPORT": _flag(env.get("FEEDBACK_ANALYST_IMPORT"), False),

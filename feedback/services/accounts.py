@@ -56,9 +56,14 @@ def authenticate(username: str, password: str, actor: Actor) -> User | None:
     :class:`Throttled` before the password is even checked.
     """
     name = username.strip().lower()
-    keys = (f"login:{name[:100]}", f"login-addr:{actor.address}")
+    # The account from this address; the account from anywhere; this address for any
+    # account. A caseworker's own office is slowed only by failures from its address,
+    # and every block ends with its 15-minute window: nobody is locked out for long.
+    keys = (f"login:{name[:60]}@{actor.address}", f"login:{name[:60]}",
+            f"login-addr:{actor.address}")
     limit = current_app.config["FEEDBACK_LOGIN_THROTTLE"]
-    if throttle.blocked(keys[0], limit) or throttle.blocked(keys[1], 3 * limit):
+    limits = (limit, 5 * limit, current_app.config["FEEDBACK_LOGIN_ADDRESS_THROTTLE"])
+    if any(throttle.blocked(key, n) for key, n in zip(keys, limits, strict=True)):
         audit.record_now(actor, "auth.login", outcome="refused", detail="throttled")
         raise Throttled()
     user = db.session.scalar(select(User).where(User.username == name))
@@ -130,6 +135,10 @@ def session_user(session_id: str | None, user_id: str | None) -> User | None:
     now = clock.now()
     if now - row.created_at > current_app.permanent_session_lifetime:
         end_session(row.id, "expired")
+        return None
+    idle = timedelta(minutes=current_app.config["FEEDBACK_STAFF_IDLE_MINUTES"])
+    if now - row.last_seen_at > idle:
+        end_session(row.id, "idle")
         return None
     user = row.user
     if not user.active:
