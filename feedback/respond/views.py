@@ -24,7 +24,7 @@ from flask_babel import gettext as _
 
 from feedback import sessions
 from feedback.respond.forms import CodeForm, answer_form
-from feedback.services import invitations, responses
+from feedback.services import invitations, notices, responses
 from feedback.services.errors import (
     AlreadyAnswered,
     Invalid,
@@ -129,10 +129,16 @@ def current():
 
 def _questionnaire(token, position, instrument, form, status=200, message=None):
     items = token.invitation.items
+    step = [i.position for i in items].index(position) + 1
+    # The organisation's notice of what the answers are used for and who sees them,
+    # on the first questionnaire of the link (the respondent's first page).
+    notice = (notices.notice_for(token.invitation.meeting.case.organisation,
+                                 g.respondent_locale)
+              if not any(i.used_at for i in items) else None)
     return render_template(
         "respond/questionnaire.html", form=form, instrument=instrument, position=position,
-        step=[i.position for i in items].index(position) + 1, steps=len(items),
-        lang=g.respondent_locale, message=message,
+        step=step, steps=len(items), lang=g.respondent_locale, message=message,
+        notice=notice,
     ), status
 
 

@@ -1,0 +1,25 @@
+"""The organisation's notice to respondents (what answers are used for, who sees them).
+
+Revision ID: d7a1f3c5e9b2
+Revises: c4e8a2d6b1f3
+Create Date: 2026-11-24 19:30:00
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "d7a1f3c5e9b2"
+down_revision = "c4e8a2d6b1f3"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    # Plain ALTER TABLE ADD COLUMN (nullable): no table copy on SQLite.
+    op.add_column("organisations", sa.Column("notice_da", sa.String(length=1000), nullable=True))
+    op.add_column("organisations", sa.Column("notice_en", sa.String(length=1000), nullable=True))
+
+
+def downgrade():
+    op.execute("ALTER TABLE organisations DROP COLUMN notice_en")
+    op.execute("ALTER TABLE organisations DROP COLUMN notice_da")
