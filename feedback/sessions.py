@@ -26,8 +26,6 @@ from feedback.services.errors import Forbidden
 
 #: The respondent's cookie: which token this browser answers for, and in which language.
 RESPONDENT_COOKIE = "feedback_respondent"
-#: In the staff session while the tablet is handed to a respondent.
-HANDOVER = "handover"
 #: In the staff session: the id of its row in ``staff_sessions`` (checked on every request).
 STAFF_SESSION = "sid"
 
@@ -203,18 +201,28 @@ def area(action: Action) -> Callable:
 # --- the hand-over lock -----------------------------------------------------------
 
 def start_handover(back: str) -> None:
-    """Lock this staff session to the respondent pages until the caseworker unlocks it."""
-    session[HANDOVER] = {"back": back}
+    """Lock this staff session to the respondent pages until the caseworker unlocks it.
+
+    The lock is kept in the session's row in the database, so every worker and
+    host enforces it and no earlier copy of the cookie gets round it.
+    """
+    accounts.set_handover(session.get(STAFF_SESSION), back or "/")
 
 
 def handover_active() -> bool:
     """Whether this browser's staff session is locked to the respondent pages."""
-    return bool(session.get(HANDOVER))
+    if "handover_back" not in g:
+        g.handover_back = accounts.handover_back(session.get(STAFF_SESSION))
+    return bool(g.handover_back)
 
 
 def end_handover() -> str | None:
     """Unlock the staff view; returns where the caseworker was when they handed over."""
-    return (session.pop(HANDOVER, None) or {}).get("back")
+    handover_active()
+    back, g.handover_back = g.handover_back, None
+    if back:
+        accounts.set_handover(session.get(STAFF_SESSION), None)
+    return back
 
 
 #: Endpoints a locked tablet may still reach, besides the respondent pages.
@@ -228,15 +236,16 @@ def enforce_handover_lock():
     typing a staff URL, pressing Back or opening a new tab all land on the
     questionnaire.
     """
-    if not handover_active():
-        return None
     if request.blueprint == "respond" or request.endpoint in _OPEN_WHILE_LOCKED:
         return None
     if request.blueprint == "health":  # load balancers' checks
+        return None
+    if not handover_active():
         return None
     return redirect(url_for("respond.current"))
 
 
 def register(app: Flask) -> None:
-    """Install the hand-over lock for every request."""
+    """Install the hand-over lock for every request, and its test for the templates."""
     app.before_request(enforce_handover_lock)
+    app.jinja_env.globals["handover_active"] = handover_active

@@ -163,6 +163,32 @@ def end_session(session_id, reason: str) -> None:
     db.session.commit()
 
 
+def _open_session(session_id) -> StaffSession | None:
+    try:
+        row = db.session.get(StaffSession, uuid.UUID(str(session_id)))
+    except ValueError:
+        return None
+    return row if row is not None and row.ended_at is None else None
+
+
+def handover_back(session_id) -> str | None:
+    """Where the caseworker was, while this staff session is handed over; else ``None``."""
+    if not session_id:
+        return None
+    row = _open_session(session_id)
+    return row.handover_back if row is not None else None
+
+
+def set_handover(session_id, back: str | None) -> None:
+    """Lock this staff session to the respondent pages (``back``), or unlock it (``None``)."""
+    row = _open_session(session_id)
+    if row is None:
+        return
+    begin_write()
+    row.handover_back = back
+    db.session.commit()
+
+
 def get_or_create_organisation(name: str) -> Organisation:
     """The organisation with this name, created on first use."""
     org = db.session.scalar(select(Organisation).where(Organisation.name == name))

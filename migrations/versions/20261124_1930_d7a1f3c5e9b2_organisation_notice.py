@@ -1,4 +1,4 @@
-"""The organisation's notice to respondents (what answers are used for, who sees them).
+"""The organisation's notice to respondents; the hand-over lock in the staff session row.
 
 Revision ID: d7a1f3c5e9b2
 Revises: c4e8a2d6b1f3
@@ -18,8 +18,12 @@ def upgrade():
     # Plain ALTER TABLE ADD COLUMN (nullable): no table copy on SQLite.
     op.add_column("organisations", sa.Column("notice_da", sa.String(length=1000), nullable=True))
     op.add_column("organisations", sa.Column("notice_en", sa.String(length=1000), nullable=True))
+    # Where the caseworker was when they handed the tablet over; set: locked.
+    op.add_column("staff_sessions",
+                  sa.Column("handover_back", sa.String(length=2000), nullable=True))
 
 
 def downgrade():
+    op.execute("ALTER TABLE staff_sessions DROP COLUMN handover_back")
     op.execute("ALTER TABLE organisations DROP COLUMN notice_en")
     op.execute("ALTER TABLE organisations DROP COLUMN notice_da")

@@ -38,6 +38,7 @@ def hosts():
             with seeding_app(database):
                 seed.staff(PASSWORD)
                 links = seed.issue_links(seed.CASEWORKER, 4)
+                links.append(_meeting_without_invitations())
             env = server_env(database, FEEDBACK_LINK_THROTTLE=str(LIMIT),
                              FEEDBACK_LOGIN_THROTTLE=str(LIMIT), FEEDBACK_ACCESS_LOG="/dev/null")
             for name in ("a", "b"):
@@ -49,6 +50,22 @@ def hosts():
             for server in servers:
                 server.stop()
             database.drop()
+
+
+def _meeting_without_invitations():
+    """(meeting id, the child's participant id) of a new case, for a hand-over."""
+    from feedback import clock
+    from feedback.services import cases
+    from feedback.services.actors import Actor
+
+    actor = Actor.staff(seed._user(seed.CASEWORKER), "127.0.0.1")
+    today = clock.today()
+    case = cases.create_case(actor, reference="HOSTS-1", team_id=cases.teams_for(actor)[0].id,
+                             child_birth_year=today.year - 14, opened_on=today)
+    meeting = cases.create_meeting(actor, case, held_on=today, type="follow_up",
+                                   mode="in_person")
+    child = next(p for p in case.participants if p.role.value == "child")
+    return str(meeting.id), str(child.id)
 
 
 def _get(url, path, cookie=""):
@@ -129,3 +146,27 @@ def test_a_logout_on_one_host_ends_the_session_on_the_other(hosts):
     assert status == 302
     status, headers, _ = _get(b, "/cases", staff)
     assert status == 302 and "/login" in headers["Location"]
+
+
+def _staff_page(url, path, staff):
+    """A staff page and its CSRF token, with the session cookie as it now stands."""
+    status, headers, body = _get(url, path, staff)
+    if cookie_value(headers, "feedback_staff"):
+        staff = f"feedback_staff={cookie_value(headers, 'feedback_staff')}"
+    return status, staff, seed.hidden_inputs(body.decode()).get("csrf_token", "")
+
+
+def test_a_handover_on_one_host_locks_the_staff_view_on_the_other(hosts):
+    a, b, links = hosts
+    meeting_id, child_id = links[-1]
+    staff = seed.login(b, seed.CASEWORKER, PASSWORD)
+    status, staff, csrf = _staff_page(a, f"/meetings/{meeting_id}", staff)
+    assert status == 200
+    body = urlencode({"csrf_token": csrf, "participants": child_id, "instruments": "outcome",
+                      "handover": "1"}).encode()
+    status, headers, page = _request(a, "POST", f"/meetings/{meeting_id}/invitations",
+                                     body=body, headers={**FORM, "Cookie": staff})
+    errors = re.findall(r'class="error"[^>]*>([^<]+)<', page.decode())
+    assert status == 303 and headers["Location"] == "/r/", errors
+    status, headers, _ = _get(b, "/cases", staff)
+    assert status == 302 and headers["Location"] == "/r/"

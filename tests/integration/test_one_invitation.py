@@ -132,6 +132,8 @@ LATER_COLUMNS = {
     "participants": ("source", "source_id", "import_id"),
     "meetings": ("source", "source_id", "import_id"),
     "responses": ("source", "source_id", "import_id"),
+    "organisations": ("notice_da", "notice_en"),
+    "staff_sessions": ("handover_back",),
 }
 
 

@@ -201,3 +201,20 @@ def test_session_cookie_is_httponly_samesite_and_secure_over_tls(backend, tmp_pa
         assert reply.headers["Strict-Transport-Security"].startswith("max-age=31536000")
         plain = tls_app.test_client().get("/login")
         assert "Strict-Transport-Security" not in plain.headers  # not over TLS
+
+
+def test_an_earlier_copy_of_the_cookie_is_locked_by_a_handover_too(app, db):
+    """The hand-over lock is kept on the server: no cookie from before it gets round it."""
+    w = f.world()
+    the_case = f.case(w.anna, w.north)
+    meeting = f.meeting(w.anna, the_case)
+    browser = _browser(app)
+    f.login(browser, w.anna)
+    before = _cookie(browser)
+    started = browser.post(f"/meetings/{meeting.id}/invitations", data={
+        "participants": [str(f.child_of(the_case).id)], "instruments": ["outcome"],
+        "handover": "1"})
+    assert started.status_code == 303 and started.headers["Location"] == "/r/"
+    for holder in (browser, _with_cookie(app, before)):
+        locked = holder.get("/cases")
+        assert locked.status_code == 302 and locked.headers["Location"] == "/r/"
