@@ -57,7 +57,7 @@ class Respondents(threading.Thread):
             reply = client.post(action, data=data, headers={"Accept": "application/json"})
             if reply.status_code == 201:
                 self.acknowledged.append((time.time(), str(uuid.UUID(hidden["submission_id"]))))
-            time.sleep(0.01)
+            time.sleep(0.05)
 
 
 def _stored(app) -> set[str]:
@@ -79,7 +79,8 @@ def test_a_backup_taken_while_answers_arrive_restores_every_earlier_answer(
     path = next(p for p in tmp_path.iterdir() if taken_at(p))
     began = taken_at(path).timestamp()
     assert f"Backup written: {path}" in result.output
-    while len(writer.acknowledged) < 60 and writer.is_alive():
+    # Answers keep arriving well after the backup began.
+    while writer.is_alive() and sum(at > began + 1 for at, _ in writer.acknowledged) < 5:
         time.sleep(0.02)
     writer.stop.set()
     writer.join(timeout=60)
