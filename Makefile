@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export FEEDBACK_BIND ?= 127.0.0.1:8000
 
-.PHONY: run test install install-test translations db demo lint clean chromium messages bench bench-tools
+.PHONY: run test install install-test translations db demo lint clean chromium messages bench bench-tools load
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +78,12 @@ test: install-test
 # server as postgres; empty: SQLite only). BENCH_ARGS="--only export" runs one.
 bench: install bench-tools
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# The load and fault test (bench/load.py): respondents under load while gunicorn's
+# workers (every 20 s) and master (once) are killed; exits 1 on any loss.
+# LOAD_ARGS="--respondents 50 --duration 120 --engines sqlite,postgresql".
+load: install
+	$(BIN)/python -m bench.load $(LOAD_ARGS)
 
 # The load client and the command-line tools the benchmarks compare with.
 bench-tools:

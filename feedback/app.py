@@ -186,6 +186,10 @@ def register_hooks(app: Flask) -> None:
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        if request.is_secure:
+            # Served over TLS (directly, or behind a proxy the app trusts): browsers
+            # keep to https for a year. nginx sends the same (deploy/nginx).
+            response.headers["Strict-Transport-Security"] = "max-age=31536000"
         if request.endpoint != "static":
             # Case data and questionnaires must not linger in shared caches.
             response.headers.setdefault("Cache-Control", "no-store")

@@ -8,6 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup
 
+from feedback.commands.backup import backup_command, restore_command
 from feedback.commands.expected import expected_range
 from feedback.commands.export import export
 from feedback.commands.imports import import_command
@@ -31,6 +32,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(expected_range)
     app.cli.add_command(retention)
     app.cli.add_command(report)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 instruments = AppGroup("instruments", help="Instrument packs.")

@@ -77,6 +77,8 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "SESSION_COOKIE_NAME": "feedback_staff",
         "REMEMBER_COOKIE_DURATION": 0,
         "PERMANENT_SESSION_LIFETIME": int(env.get("FEEDBACK_STAFF_SESSION_MINUTES", "480")) * 60,
+        #: A staff session unused this long ends (checked on the server, every host).
+        "FEEDBACK_STAFF_IDLE_MINUTES": int(env.get("FEEDBACK_STAFF_IDLE_MINUTES", "60")),
         "WTF_CSRF_TIME_LIMIT": None,  # bound to the staff session instead of the clock
         # Pages send Referrer-Policy: no-referrer (link tokens must never leak), so
         # browsers send no Referer and Flask-WTF's HTTPS Referer check would refuse
@@ -95,7 +97,13 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         # "Not on track" is judged from this rating of an episode on (issue 9).
         "FEEDBACK_NOT_ON_TRACK_AFTER": int(env.get("FEEDBACK_NOT_ON_TRACK_AFTER", "4")),
         "BABEL_TRANSLATION_DIRECTORIES": str(TRANSLATIONS),
+        #: Failed logins per account from one address in 15 minutes (then 429 until the
+        #: window ends); five times as many per account from all addresses together.
         "FEEDBACK_LOGIN_THROTTLE": int(env.get("FEEDBACK_LOGIN_THROTTLE", "10")),
+        #: Failed logins from one address, whatever the account, in 15 minutes: high
+        #: enough for a municipal office behind one address.
+        "FEEDBACK_LOGIN_ADDRESS_THROTTLE": int(env.get("FEEDBACK_LOGIN_ADDRESS_THROTTLE",
+                                                       "100")),
         "FEEDBACK_LINK_THROTTLE": int(env.get("FEEDBACK_LINK_THROTTLE", "20")),
         #: More questions than this for one person in one sitting gets a warning
         #: on the meeting page (a 9-year-old's CORS + CSRS + smileys is 13).
@@ -136,4 +144,8 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         #: Reports outside a team's own view hide figures on fewer children than this
         #: ("<5"), with secondary suppression; 0 or 1 shows every figure (decision 37).
         "FEEDBACK_REPORT_MIN_CHILDREN": int(env.get("FEEDBACK_REPORT_MIN_CHILDREN", "5")),
+        #: Where ``flask backup`` writes (default: ``backups/`` in the instance folder).
+        "FEEDBACK_BACKUP_DIR": env.get("FEEDBACK_BACKUP_DIR", ""),
+        #: How many of the newest backups ``flask backup`` keeps there (0: all).
+        "FEEDBACK_BACKUP_KEEP": int(env.get("FEEDBACK_BACKUP_KEEP", "14")),
     }

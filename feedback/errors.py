@@ -8,6 +8,7 @@ from flask import Flask, g, render_template, request
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from feedback.bidi import participant_text
@@ -176,7 +177,23 @@ def render_error(error: HTTPException):
     return render_template("errors/error.html", code=code), code
 
 
+def database_unavailable(_error: OperationalError):
+    """The database is locked past the busy timeout, full or unreachable: 503, try again.
+
+    Nothing of the request was stored (its transaction is rolled back); the
+    page says so and asks nothing of the database.
+    """
+    db.session.rollback()
+    g.plain_page = True
+    if request.path.startswith("/r/"):
+        page = render_template("respond/busy.html")
+    else:
+        page = render_template("errors/error.html", code=503)
+    return page, 503, {"Retry-After": "5"}
+
+
 def register(app: Flask) -> None:
     """Render every HTTP error with the service's own page."""
     for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, render_error)
+    app.register_error_handler(OperationalError, database_unavailable)

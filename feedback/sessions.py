@@ -26,8 +26,6 @@ from feedback.services.errors import Forbidden
 
 #: The respondent's cookie: which token this browser answers for, and in which language.
 RESPONDENT_COOKIE = "feedback_respondent"
-#: In the staff session while the tablet is handed to a respondent.
-HANDOVER = "handover"
 #: In the staff session: the id of its row in ``staff_sessions`` (checked on every request).
 STAFF_SESSION = "sid"
 
@@ -215,12 +213,18 @@ def area(action: Action) -> Callable:
 # --- the hand-over lock -----------------------------------------------------------
 
 def start_handover(back: str) -> None:
-    """Lock this staff session to the respondent pages until the caseworker unlocks it."""
-    session[HANDOVER] = {"back": back}
+    """Lock this staff session to the respondent pages until the caseworker unlocks it.
+
+    The lock is kept in the session's row in the database, so every worker and
+    host enforces it and no earlier copy of the cookie gets round it.
+    """
+    accounts.set_handover(session.get(STAFF_SESSION), back or "/")
 
 
 #: The one staff page a tablet shown to the family may still open.
 FAMILY_ENDPOINT = "cases.family_view"
+#: The session key holding the family view's lines; the lock itself is in the database.
+FAMILY = "family_view"
 
 
 def start_family_view(back: str, meeting_id: str, participant_ids: list[str]) -> None:
@@ -229,13 +233,14 @@ def start_family_view(back: str, meeting_id: str, participant_ids: list[str]) ->
     The choice of lines lives in the session, not in the address, so nobody
     holding the tablet can change whose lines are shown.
     """
-    session[HANDOVER] = {"back": back, "family": {"meeting": meeting_id,
-                                                  "participants": list(participant_ids)}}
+    accounts.set_handover(session.get(STAFF_SESSION), back or "/")
+    g.handover_back = back or "/"
+    session[FAMILY] = {"meeting": meeting_id, "participants": list(participant_ids)}
 
 
 def family_view() -> dict | None:
     """The family view this browser is locked to (``meeting``, ``participants``), if any."""
-    return (session.get(HANDOVER) or {}).get("family")
+    return session.get(FAMILY) if handover_active() else None
 
 
 def locked_home() -> str:
@@ -245,12 +250,19 @@ def locked_home() -> str:
 
 def handover_active() -> bool:
     """Whether this browser's staff session is locked to the respondent pages."""
-    return bool(session.get(HANDOVER))
+    if "handover_back" not in g:
+        g.handover_back = accounts.handover_back(session.get(STAFF_SESSION))
+    return bool(g.handover_back)
 
 
 def end_handover() -> str | None:
     """Unlock the staff view; returns where the caseworker was when they handed over."""
-    return (session.pop(HANDOVER, None) or {}).get("back")
+    handover_active()
+    back, g.handover_back = g.handover_back, None
+    session.pop(FAMILY, None)
+    if back:
+        accounts.set_handover(session.get(STAFF_SESSION), None)
+    return back
 
 
 #: Endpoints a locked tablet may still reach, besides the respondent pages.
@@ -265,10 +277,12 @@ def enforce_handover_lock():
     typing a staff URL, pressing Back or opening a new tab all land on the
     questionnaire.
     """
-    if not handover_active():
-        return None
     if request.endpoint in _OPEN_WHILE_LOCKED or request.blueprint == "health":
         return None  # static files, the unlock page, load balancers' checks
+    if request.blueprint == "respond" and FAMILY not in session:
+        return None  # the questionnaire itself, without a database read
+    if not handover_active():
+        return None
     if family_view():
         # Shown to the family: the graph, and nothing else (not the questions either).
         return None if request.endpoint == FAMILY_ENDPOINT else redirect(locked_home())
@@ -278,5 +292,6 @@ def enforce_handover_lock():
 
 
 def register(app: Flask) -> None:
-    """Install the hand-over lock for every request."""
+    """Install the hand-over lock for every request, and its test for the templates."""
     app.before_request(enforce_handover_lock)
+    app.jinja_env.globals["handover_active"] = handover_active

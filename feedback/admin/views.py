@@ -2,12 +2,14 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from wtforms import SelectChoice
+from flask_babel import lazy_gettext as _l
+from wtforms import SelectChoice, TextAreaField
 
 from feedback import sessions
 from feedback.admin.forms import ConfirmForm, ResetForm, RoleForm, TeamForm, UserForm
 from feedback.errors import message_for
-from feedback.services import accounts, instruments
+from feedback.forms import Form
+from feedback.services import accounts, instruments, notices
 from feedback.services.access import Action
 from feedback.services.errors import Invalid, NotFound
 
@@ -192,3 +194,29 @@ def set_team_active(team_id):
     flash(_("The team was reactivated.") if found.active else
           _("The team was deactivated: no new cases can be created in it."))
     return redirect(url_for("admin.team", team_id=found.id))
+class NoticeForm(Form):
+    """The organisation's notice to respondents, in Danish and English."""
+
+    notice_da = TextAreaField(_l("In Danish"))
+    notice_en = TextAreaField(_l("In English (also shown for other languages)"))
+
+
+@bp.route("/notice", methods=["GET", "POST"])
+def notice():
+    """What respondents are told their answers are used for and who sees them."""
+    actor = sessions.staff_actor()
+    organisation = notices.organisation_of(actor)
+    form = NoticeForm(data={"notice_da": organisation.notice_da or "",
+                            "notice_en": organisation.notice_en or ""})
+    status = 200
+    if form.validate_on_submit():
+        try:
+            notices.set_notice(actor, form.notice_da.data, form.notice_en.data)
+        except Invalid as error:
+            getattr(form, error.details.get("field", "notice_da")).errors = [message_for(error)]
+            status = 422
+        else:
+            return redirect(url_for("admin.notice", saved=1))
+    return render_template("admin/notice.html", form=form, default=notices.default_notice(),
+                           maximum=organisation.NOTICE_MAX,
+                           saved=request.args.get("saved") == "1" and status == 200), status

@@ -32,6 +32,11 @@ class Organisation(db.Model):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     #: Shown in the page header; not personal data.
     name: Mapped[str] = mapped_column(String(NAME_MAX), unique=True)
+    #: What respondents' answers are used for and who sees them, shown on their
+    #: first page; empty: the service's default text (``services.notices``).
+    NOTICE_MAX = 1000
+    notice_da: Mapped[str | None] = mapped_column(String(NOTICE_MAX))
+    notice_en: Mapped[str | None] = mapped_column(String(NOTICE_MAX))
 
     teams: Mapped[list[Team]] = relationship(back_populates="organisation")
 

@@ -35,5 +35,9 @@ class StaffSession(db.Model):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: ``logout``, ``deactivated``, ``unlock_failures``, ``expired`` …
     end_reason: Mapped[str | None] = mapped_column(String(20))
+    #: While the tablet is handed over to a respondent: where the caseworker was
+    #: (a path on this site). Kept here, not in the cookie, so every host sees the
+    #: lock and an older copy of the cookie cannot get round it.
+    handover_back: Mapped[str | None] = mapped_column(String(2000))
 
     user: Mapped[User] = relationship()

@@ -14,6 +14,7 @@ from flask import (
     current_app,
     g,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -24,7 +25,7 @@ from flask_babel import lazy_gettext as _l
 
 from feedback import sessions
 from feedback.respond.forms import CodeForm, answer_form
-from feedback.services import invitations, responses
+from feedback.services import invitations, notices, responses
 from feedback.services.errors import (
     AlreadyAnswered,
     Invalid,
@@ -32,7 +33,11 @@ from feedback.services.errors import (
     NotFound,
     SubmissionConflict,
     Throttled,
+    Unavailable,
 )
+
+#: Seconds a respondent's page waits before sending again when the database is busy.
+RETRY_AFTER = 5
 
 bp = Blueprint("respond", __name__)
 
@@ -138,11 +143,16 @@ def current():
 
 def _questionnaire(token, position, instrument, about, form, status=200, message=None):
     items = token.items
+    step = [i.position for i in items].index(position) + 1
+    # The organisation's notice of what the answers are used for and who sees them,
+    # on the first questionnaire of the link (the respondent's first page).
+    notice = (notices.notice_for_meeting(token.meeting_id, g.respondent_locale)
+              if not any(i.used_at for i in items) else None)
     return render_template(
         "respond/questionnaire.html", form=form, instrument=instrument, position=position,
         about=ABOUT[about] if about else None,
-        step=[i.position for i in items].index(position) + 1, steps=len(items),
-        lang=g.respondent_locale, message=message,
+        step=step, steps=len(items), lang=g.respondent_locale, message=message,
+        notice=notice,
     ), status
 
 
@@ -177,6 +187,18 @@ def submit(position):
         return redirect(url_for("respond.current"), 303)
     except Invalid:
         return _refused(400, "invalid") if wants_json() else (unusable()[0], 400)
+    except Unavailable:
+        # Nothing was stored: never a receipt. The answers stay on the device (the
+        # page's script keeps them and sends again; without it, the form below
+        # still holds them, with the same submission id, so sending twice is safe).
+        if wants_json():
+            reply = make_response(_refused(503, "unavailable"))
+        else:
+            reply = make_response(_questionnaire(token, position, instrument, form, 503, _(
+                "Your answers have not been sent yet: the system is busy. They are still "
+                "here on this device. Wait a moment and press “Send” again.")))
+        reply.headers["Retry-After"] = str(RETRY_AFTER)
+        return reply
     if wants_json():
         return jsonify(ok=True, response_id=str(receipt.response_id),
                        submitted_at=receipt.submitted_at.isoformat(),

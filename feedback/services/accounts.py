@@ -57,9 +57,14 @@ def authenticate(username: str, password: str, actor: Actor) -> User | None:
     :class:`Throttled` before the password is even checked.
     """
     name = username.strip().lower()
-    keys = (f"login:{name[:100]}", f"login-addr:{actor.address}")
+    # The account from this address; the account from anywhere; this address for any
+    # account. A caseworker's own office is slowed only by failures from its address,
+    # and every block ends with its 15-minute window: nobody is locked out for long.
+    keys = (f"login:{name[:60]}@{actor.address}", f"login:{name[:60]}",
+            f"login-addr:{actor.address}")
     limit = current_app.config["FEEDBACK_LOGIN_THROTTLE"]
-    if throttle.blocked(keys[0], limit) or throttle.blocked(keys[1], 3 * limit):
+    limits = (limit, 5 * limit, current_app.config["FEEDBACK_LOGIN_ADDRESS_THROTTLE"])
+    if any(throttle.blocked(key, n) for key, n in zip(keys, limits, strict=True)):
         audit.record_now(actor, "auth.login", outcome="refused", detail="throttled")
         raise Throttled()
     user = db.session.scalar(select(User).where(User.username == name))
@@ -141,6 +146,10 @@ def session_user(session_id: str | None, user_id: str | None, *,
     if now - row.created_at > current_app.permanent_session_lifetime:
         end_session(row.id, "expired")
         return None
+    idle = timedelta(minutes=current_app.config["FEEDBACK_STAFF_IDLE_MINUTES"])
+    if now - row.last_seen_at > idle:
+        end_session(row.id, "idle")
+        return None
     user = row.user
     if not user.active:
         return None
@@ -164,6 +173,32 @@ def end_session(session_id, reason: str, actor: Actor | None = None) -> None:
     if ended:
         audit.record(actor or Actor.system("sessions"), "auth.logout", "staff_session", sid,
                      detail=reason)
+    db.session.commit()
+
+
+def _open_session(session_id) -> StaffSession | None:
+    try:
+        row = db.session.get(StaffSession, uuid.UUID(str(session_id)))
+    except ValueError:
+        return None
+    return row if row is not None and row.ended_at is None else None
+
+
+def handover_back(session_id) -> str | None:
+    """Where the caseworker was, while this staff session is handed over; else ``None``."""
+    if not session_id:
+        return None
+    row = _open_session(session_id)
+    return row.handover_back if row is not None else None
+
+
+def set_handover(session_id, back: str | None) -> None:
+    """Lock this staff session to the respondent pages (``back``), or unlock it (``None``)."""
+    row = _open_session(session_id)
+    if row is None:
+        return
+    begin_write()
+    row.handover_back = back
     db.session.commit()
 
 

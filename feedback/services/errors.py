@@ -52,3 +52,12 @@ class Throttled(DomainError):
     """Too many failures from one address (or in total) in a short time."""
 
     code = "throttled"
+
+
+class Unavailable(DomainError):
+    """The database could not store this now (locked, full, unreachable); nothing was stored.
+
+    The respondent keeps the answers on the device and sends them again.
+    """
+
+    code = "unavailable"

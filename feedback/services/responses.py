@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import selectinload
 
 from feedback import clock
@@ -30,7 +30,13 @@ from feedback.models.types import new_id
 from feedback.services import access, audit
 from feedback.services.access import Action
 from feedback.services.actors import Actor
-from feedback.services.errors import AlreadyAnswered, Invalid, NotFound, SubmissionConflict
+from feedback.services.errors import (
+    AlreadyAnswered,
+    Invalid,
+    NotFound,
+    SubmissionConflict,
+    Unavailable,
+)
 from feedback.services.instruments import by_version_id
 from feedback.services.invitations import BundleItem, RespondentLink, link_of
 from feedback.services.uow import begin_write
@@ -116,7 +122,10 @@ def submit(actor: Actor, token: InvitationToken | RespondentLink, position: int,
     write transaction begins (the bundle, the rows to insert); the
     transaction itself is the conditional ``used_at`` update and three
     inserts (response, its answers in one executemany, the audit row).
-    Nothing is reloaded after the commit.
+    Nothing is reloaded after the commit. When the database cannot store it
+    now (locked past the busy timeout, disk full, connection lost) the
+    transaction is rolled back whole and :class:`Unavailable` is raised:
+    never a receipt for answers that were not stored.
     """
     try:
         sid = uuid.UUID(submission_id)
@@ -149,7 +158,20 @@ def submit(actor: Actor, token: InvitationToken | RespondentLink, position: int,
     audit_row = audit.values(actor, "response.submit", "response", response_id)
     audit_row["at"] = now
     spend = {"b_invitation_id": link.invitation_id, "item_position": position, "now": now}
+    try:
+        return _store(actor, link, item, answers, sid, now, spend, response_row, answer_rows,
+                      audit_row)
+    except IntegrityError:
+        raise
+    except DBAPIError:
+        db.session.rollback()
+        raise Unavailable() from None
 
+
+def _store(actor: Actor, link: RespondentLink, item: BundleItem, answers, sid, now, spend,
+           response_row, answer_rows, audit_row) -> Receipt:
+    """:func:`submit`'s transaction: use up the questionnaire and store the prepared rows."""
+    response_id = response_row["id"]
     begin_write(keep_reads=True)
     conn = db.session.connection()
     if conn.execute(_SPEND, spend).rowcount != 1:

@@ -8,7 +8,8 @@ import logging
 from sqlalchemy import func, select
 
 from feedback.models import AuditEvent
-from feedback.sessions import HANDOVER
+from feedback.services import accounts
+from feedback.sessions import STAFF_SESSION
 from tests import factories as f
 from tests.deploy.conftest import app_on
 
@@ -33,7 +34,7 @@ def test_needs_no_login_and_passes_a_handed_over_tablet(client, db):
     w = f.world()
     f.login(client, w.anna)
     with client.session_transaction() as session:
-        session[HANDOVER] = {"back": "/cases"}
+        accounts.set_handover(session[STAFF_SESSION], "/cases")
     assert client.get("/cases").status_code == 302, "the lock is on"
     assert client.get("/health").status_code == 200
 

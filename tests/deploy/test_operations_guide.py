@@ -10,6 +10,7 @@ from flask_migrate.cli import db as db_group
 
 from feedback.checks import check_command
 from feedback.cli import demo, instruments, users
+from feedback.commands.backup import backup_command, restore_command
 from feedback.commands.export import export
 from feedback.commands.imports import import_command
 from feedback.commands.retention import retention
@@ -17,8 +18,8 @@ from tests.deploy.support import OPERATIONS
 from tests.deploy.test_container_files import config_vars, gunicorn_vars
 
 COMMANDS = {"db": db_group, "demo": demo, "users": users, "instruments": instruments,
-            "check": check_command, "export": export, "import": import_command,
-            "retention": retention}
+            "check": check_command, "backup": backup_command, "restore": restore_command,
+            "export": export, "import": import_command, "retention": retention}
 
 
 def test_every_setting_is_documented():
