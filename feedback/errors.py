@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Flask, g, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -177,14 +177,31 @@ def render_error(error: HTTPException):
     return render_template("errors/error.html", code=code), code
 
 
-def database_unavailable(_error: OperationalError):
+#: SQLite reports a lock, a full disk and a bad query alike as OperationalError;
+#: only these mean "try again later". (psycopg's OperationalError is always one.)
+_TRANSIENT_SQLITE = ("locked", "busy", "full", "disk i/o", "unable to open")
+
+
+def _transient(error: OperationalError) -> bool:
+    orig = getattr(error, "orig", None)
+    if orig is not None and type(orig).__module__.startswith("sqlite3"):
+        text = str(orig).lower()
+        return any(word in text for word in _TRANSIENT_SQLITE)
+    return True
+
+
+def database_unavailable(error: OperationalError):
     """The database is locked past the busy timeout, full or unreachable: 503, try again.
 
     Nothing of the request was stored (its transaction is rolled back); the
-    page says so and asks nothing of the database.
+    page says so and asks nothing of the database. Any other failure of the
+    database (a broken query) is the plain error page with 500, and logged.
     """
     db.session.rollback()
     g.plain_page = True
+    if not _transient(error):
+        current_app.logger.error("database error", exc_info=error)
+        return render_template("errors/error.html", code=500), 500
     if request.path.startswith("/r/"):
         page = render_template("respond/busy.html")
     else:

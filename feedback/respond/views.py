@@ -194,7 +194,7 @@ def submit(position):
         if wants_json():
             reply = make_response(_refused(503, "unavailable"))
         else:
-            reply = make_response(_questionnaire(token, position, instrument, form, 503, _(
+            reply = make_response(_questionnaire(token, position, instrument, about, form, 503, _(
                 "Your answers have not been sent yet: the system is busy. They are still "
                 "here on this device. Wait a moment and press “Send” again.")))
         reply.headers["Retry-After"] = str(RETRY_AFTER)

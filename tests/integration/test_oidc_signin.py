@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from feedback.models import AuditEvent, Role, StaffSession, User
+from feedback.services import accounts
+from feedback.sessions import STAFF_SESSION
 from tests import factories as f
 from tests.conftest import FreshGlobalsClient, migrated_app
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, ROLE_MAPPING, mock_provider, query
@@ -216,7 +218,7 @@ def test_a_local_user_logs_out_here_only(browser, db):
 def hand_over(browser) -> None:
     """What starting a hand-over leaves in the staff session (see sessions.start_handover)."""
     with browser.session_transaction() as session:
-        session["handover"] = {"back": "/cases"}
+        accounts.set_handover(session[STAFF_SESSION], "/cases")
     assert browser.get("/cases").headers["Location"] == "/r/"
 
 

@@ -13,6 +13,8 @@ from joserfc.jwk import RSAKey
 from sqlalchemy import func, select
 
 from feedback.models import AuditEvent, Role, User
+from feedback.services import accounts
+from feedback.sessions import STAFF_SESSION
 from tests.conftest import FreshGlobalsClient, migrated_app
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, ROLE_MAPPING, CraftedProvider, query
 
@@ -128,7 +130,7 @@ def test_an_old_sign_in_at_the_provider_does_not_unlock(browser, provider, db):
     """The provider was asked for a fresh sign-in (max_age=0); an old auth_time is refused."""
     assert round_trip(browser, provider, sub="stale-1").status_code == 302
     with browser.session_transaction() as session:
-        session["handover"] = {"back": "/cases"}
+        accounts.set_handover(session[STAFF_SESSION], "/cases")
     params = query(browser.post("/unlock/oidc").headers["Location"])
     provider.queue(provider.claims_for(params["nonce"], sub="stale-1",
                                        auth_time=int(time.time()) - 3600))
