@@ -243,10 +243,20 @@ def _line_series(chart: Chart, axis: TimeAxis, y: Y, t_key: str, role: str, name
         s.runs.append(" ".join(run))
     if s.points:
         end = s.points[-1]
-        s.end_label = (round(end.x + 12, 1), end.y, f"{end.value_text} {name}")
+        s.end_label = (round(end.x + 12, 1), end.y, f"{end.value_text} {_short(name)}")
         # The end label names the line; the latest point needs no label of its own.
         end.labelled = False
     return s
+
+
+#: The longest name an end label prints in the right margin; the legend has it whole.
+END_NAME_MAX = 9
+
+
+def _short(name: str) -> str:
+    """The role without the person's label ("Mor (Sara)" → "Mor"), cut to fit the margin."""
+    name = name.split(" (", 1)[0]
+    return name if len(name) <= END_NAME_MAX else name[:END_NAME_MAX - 1].rstrip() + "…"
 
 
 def _end_labels(series: list[SeriesView], chart: Chart) -> None:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import uuid
 
-from flask import abort, g, redirect, render_template, request, url_for
+from flask import abort, current_app, g, redirect, render_template, request, url_for
 
 from feedback import labels, sessions
 from feedback.cases import charts, journal
-from feedback.cases.views import _meeting_or_404, _meeting_page, bp
+from feedback.cases.views import _chart_notes, _meeting_or_404, _meeting_page, bp
 from feedback.errors import message_for
-from feedback.services import consent, meeting_results, trajectories
+from feedback.services import consent, expected, meeting_results, trajectories
 from feedback.services.errors import Invalid, NotFound
 
 #: How often the page asks for news, in seconds (the script reads it from the page).
@@ -37,15 +37,24 @@ def _ruler_ratings(people) -> list[tuple[str, int]]:
             if r.pack.family == meeting_results.RULER and r.total_tenths is not None]
 
 
+def _outcome_chart(meeting) -> list:
+    """The outcome graph as the case page draws it (time axis, values, bands) up to now."""
+    opt = charts.page_options(
+        notes=_chart_notes(),
+        not_on_track_after=current_app.config.get("FEEDBACK_NOT_ON_TRACK_AFTER", 4),
+        **expected.for_page(meeting.case))
+    data = trajectories.for_case(meeting.case, ("outcome",), until=meeting)
+    return charts.case_charts(data, opt, families=("outcome",)) if data.family("outcome") else []
+
+
 def results_context(meeting) -> dict:
     """What the results fragment shows: who answered what, the graph, the journal."""
     people = meeting_results.for_meeting(meeting)
     data = trajectories.for_case(meeting.case, families=("outcome", "session"))
-    outcome_only = trajectories.CaseTrajectories(data.meetings,
-                                                 {"outcome": data.family("outcome")})
     return {
         "people": people,
-        "graph": charts.family_graph(outcome_only, "outcome"),
+        "graphs": _outcome_chart(meeting),
+        "not_on_track_after": current_app.config.get("FEEDBACK_NOT_ON_TRACK_AFTER", 4),
         "journal": journal.summaries(data, meeting.id, lambda _lang: _ruler_ratings(people)),
         "stamp": meeting_results.stamp(meeting),
         "rater_name": _rater_name,
