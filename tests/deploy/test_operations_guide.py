@@ -11,15 +11,18 @@ from flask_migrate.cli import db as db_group
 from feedback.checks import check_command
 from feedback.cli import demo, instruments, users
 from feedback.commands.backup import backup_command, restore_command
+from feedback.commands.expected import expected_range
 from feedback.commands.export import export
 from feedback.commands.imports import import_command
+from feedback.commands.report import report
 from feedback.commands.retention import retention
 from tests.deploy.support import OPERATIONS
 from tests.deploy.test_container_files import config_vars, gunicorn_vars
 
 COMMANDS = {"db": db_group, "demo": demo, "users": users, "instruments": instruments,
             "check": check_command, "backup": backup_command, "restore": restore_command,
-            "export": export, "import": import_command, "retention": retention}
+            "export": export, "import": import_command, "retention": retention,
+            "expected-range": expected_range, "report": report}
 
 
 def test_every_setting_is_documented():
