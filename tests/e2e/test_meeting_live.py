@@ -114,6 +114,13 @@ def test_answers_arrive_without_reload_and_the_family_sees_only_the_chosen_lines
     expect(staff.locator("#live-results [data-pack=child-ruler] .total")).to_have_text("7")
     expect(staff.locator("#journal-da")).to_contain_text("Børnelinealen: Anna Rådgiver 7.")
     axe(staff, "meeting page with results")
+    # The graph arrived with the results; tapping its latest point still shows the details.
+    point = staff.locator(f"#live-results svg.chart .pt[aria-label^='Barn'][aria-label*='{shown}']")
+    point.focus()
+    tip = staff.locator("#live-results svg.chart > .tip").first
+    expect(tip).to_have_class("tip shown")
+    expect(tip.locator(".tip1")).to_contain_text(shown)
+    point.blur()
     staff.locator("#results").screenshot(path=f"{SHOTS}/meeting-results-1024.png")
 
     # Show the family: the child's own line is ticked; the mother agreed, so add her.
