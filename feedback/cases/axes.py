@@ -59,6 +59,7 @@ class Formatter:
         self._date_text = date_text or (lambda d: d.strftime("%d.%m.%Y"))
         self._percent = percent or (lambda share: f"{round(share * 100)} %")
         self._dates: dict[date, str] = {}
+        self._tenths: dict[int, str] = {}
 
     @classmethod
     def for_page(cls) -> Formatter:
@@ -77,9 +78,12 @@ class Formatter:
             return "–"
         if type(value) is not int:
             value = round(value)
-        if value < 0:
-            return f"−{-value // 10}{self.decimal}{-value % 10}"
-        return f"{value // 10}{self.decimal}{value % 10}"
+        text = self._tenths.get(value)
+        if text is None:
+            text = self._tenths[value] = (
+                f"−{-value // 10}{self.decimal}{-value % 10}" if value < 0
+                else f"{value // 10}{self.decimal}{value % 10}")
+        return text
 
     def value(self, value: int | None, decimals: int = 1) -> str:
         """A value in tenths with the scale's decimals: "7,3", or "7" on a whole-number scale."""

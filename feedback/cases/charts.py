@@ -43,20 +43,15 @@ from feedback.services.trajectories import (
 
 # --- what templates print ----------------------------------------------------------
 
-@dataclass
+@dataclass(slots=True)
 class PointView:
-    """One rating, placed and labelled."""
+    """One rating, placed and labelled (the tap/focus box is placed by graph.js)."""
 
     x: float
     y: float
     value_text: str
     #: Everything about the point in one sentence: date, number, version, total, items.
     detail: str
-    #: The same, split for the tap/focus box (first line, second line).
-    tip: tuple[str, str]
-    tip_x: float = 0
-    tip_y: float = 0
-    tip_width: float = 0
     label_y: float = 0
     labelled: bool = True
     hollow: bool = False
@@ -112,7 +107,7 @@ class Bar:
     band: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     """One row of a graph's table alternative."""
 
@@ -189,25 +184,32 @@ def _item_text(rating: Rating, opt: Options) -> str:
 
 
 def _items_line(rating: Rating, opt: Options) -> str:
+    raw = rating.raw_items
+    if raw is None:  # built in Python (tests, imports): from the parsed items
+        given = {v[0]: "!" + (v[2] or "") if v[1] is None else v[1] for v in rating.items}
+    else:  # straight from the database's text, key=73,key2=!skipped
+        given = dict(pair.split("=", 1) for pair in raw.split(",")) if raw else {}
+    shown = opt._shown
     parts = []
-    given = {v.key: v for v in rating.items}
     for key, label in opt.item_labels(rating.instrument):
-        answer = given.get(key)
-        if answer is None or answer.value_tenths is None:
-            code = answer.missing_code if answer else None
-            shown = opt.notes.get(code, code) if code else "–"
-        else:
-            shown = opt.fmt.tenths(answer.value_tenths)
-        parts.append(f"{label} {shown}")
+        value = given.get(key)
+        text = shown.get(value)
+        if text is None:
+            text = shown[value] = _shown(value, opt)
+        parts.append(f"{label} {text}")
     return " · ".join(parts)
 
 
-def _tip(p: PointView, width: int) -> None:
-    """Where the tap/focus box goes: above the point, inside the drawing."""
-    chars = max(len(p.tip[0]), len(p.tip[1]))
-    p.tip_width = round(min(chars * 7.6 + 16, width - 8), 1)
-    p.tip_x = round(min(max(p.x - p.tip_width / 2, 4), width - p.tip_width - 4), 1)
-    p.tip_y = round(p.y - 58 if p.y > 70 else p.y + 14, 1)
+def _shown(value: str | int | None, opt: Options) -> str:
+    """An item's answer as the items line prints it: "7,3", a missing code's name, or –."""
+    if value is None:
+        return "–"
+    if type(value) is str:
+        if value.startswith("!"):
+            code = value[1:]
+            return opt.notes.get(code, code) if code else "–"
+        value = int(value)
+    return opt.fmt.tenths(value)
 
 
 def _line_series(chart: Chart, axis: TimeAxis, y: Y, t_key: str, role: str, name: str,
@@ -217,19 +219,20 @@ def _line_series(chart: Chart, axis: TimeAxis, y: Y, t_key: str, role: str, name
     s = SeriesView(t_key, role, name, colour, dash)
     run: list[str] = []
     last = None
+    x_of, date_of, value_of = axis.x, fmt.date, fmt.value
     for n, (rating, value, items) in enumerate(points):
         if value is None:
             continue
         m = rating.meeting
-        x = round(axis.x(m.held_on), 1)
+        x = round(x_of(m.held_on), 1)
         py = y(value / 10)
-        text = fmt.value(value, _decimals(rating.instrument))
-        first_line = f"{fmt.date(m.held_on)} · #{m.number} · {text}"
-        p = PointView(x, py, text, f"{name}: {first_line}" + (f" ({items})" if items else ""),
-                      (first_line, items), hollow=not rating.psychometric,
+        instrument = rating.instrument
+        text = value_of(value, instrument.value_decimals)
+        detail = f"{name}: {date_of(m.held_on)} · #{m.number} · {text}"
+        p = PointView(x, py, text, f"{detail} ({items})" if items else detail,
+                      hollow=not instrument.psychometric,
                       flag=flags[n] if flags else None, meeting_number=m.number,
                       held_on=m.held_on, value=value / 10)
-        _tip(p, chart.width)
         if last is not None and m.number - last.meeting_number > 1:
             # Meetings in between without an answer: break the line.
             if len(run) > 1:
@@ -281,47 +284,47 @@ def _place_labels(series: list[SeriesView], chart: Chart) -> None:
     """
     grid: dict[tuple[int, int], list[tuple[float, float, float, float, object]]] = {}
 
-    def cells(box):
-        for gx in range(int(box[0] // 40), int(box[2] // 40) + 1):
-            for gy in range(int(box[1] // 20), int(box[3] // 20) + 1):
-                yield gx, gy
+    def add(x0, y0, x1, y1, owner):
+        box = (x0, y0, x1, y1, owner)
+        for gx in range(int(x0 // 40), int(x1 // 40) + 1):
+            for gy in range(int(y0 // 20), int(y1 // 20) + 1):
+                found = grid.get((gx, gy))
+                if found is None:
+                    grid[(gx, gy)] = [box]
+                else:
+                    found.append(box)
 
-    def add(box, owner):
-        for cell in cells(box):
-            grid.setdefault(cell, []).append((*box, owner))
-
-    def free(box, owner) -> bool:
-        x0, y0, x1, y1 = box
-        for cell in cells(box):
-            for ox0, oy0, ox1, oy1, other in grid.get(cell, ()):
-                if other is not owner and x0 < ox1 and ox0 < x1 and y0 < oy1 and oy0 < y1:
-                    return False
+    def free(x0, y0, x1, y1, owner) -> bool:
+        for gx in range(int(x0 // 40), int(x1 // 40) + 1):
+            for gy in range(int(y0 // 20), int(y1 // 20) + 1):
+                for ox0, oy0, ox1, oy1, other in grid.get((gx, gy), ()):
+                    if other is not owner and x0 < ox1 and ox0 < x1 and y0 < oy1 and oy0 < y1:
+                        return False
         return True
 
     for s in series:
         for p in s.points:
-            add((p.x - 7, p.y - 7, p.x + 7, p.y + 7), p)
+            add(p.x - 7, p.y - 7, p.x + 7, p.y + 7, p)
     first = [s.points[0] for s in series if s.points]
     rest = sorted((p for s in series for p in s.points[1:]),
                   key=lambda p: (p.flag is None, -p.x))
+    left, bottom = chart.left - 10, chart.bottom
     for p in first + rest:
         if not p.labelled:
             continue
-        width = 8.6 * len(p.value_text) + 4
+        half = (8.6 * len(p.value_text) + 4) / 2
         p.labelled = False
+        x0, x1 = p.x - half, p.x + half
+        if x0 < left:
+            continue
         for dy in (-12, 24):
-            box = (p.x - width / 2, p.y + dy - 13, p.x + width / 2, p.y + dy + 3)
-            if box[1] < 2 or box[3] > chart.bottom or box[0] < chart.left - 10:
+            y0, y1 = p.y + dy - 13, p.y + dy + 3
+            if y0 < 2 or y1 > bottom:
                 continue
-            if free(box, p):
+            if free(x0, y0, x1, y1, p):
                 p.labelled, p.label_y = True, round(p.y + dy, 1)
-                add(box, None)
+                add(x0, y0, x1, y1, None)
                 break
-
-
-def _decimals(pack: Instrument) -> int:
-    """Decimals of a pack's values: none for smileys and the ruler, one for lines."""
-    return 1 if any(i.response.decimals for i in pack.items) or pack.scoring == "mean" else 0
 
 
 def _rows(t_name: str, role: str, ratings: Iterable[tuple[Rating, int | None, str, str]],
@@ -349,6 +352,8 @@ class Options:
     _labels: dict = field(default_factory=dict)
     _items: dict = field(default_factory=dict)
     _titles: dict = field(default_factory=dict)
+    #: An item's answer (as the database's text, or tenths) → as printed.
+    _shown: dict = field(default_factory=dict)
 
     def item_labels(self, pack: Instrument) -> list[tuple[str, str]]:
         """(key, label) of a pack's items in the page's language, looked up once per page."""

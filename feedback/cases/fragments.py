@@ -11,7 +11,22 @@ from __future__ import annotations
 from markupsafe import Markup, escape
 
 
+class _Escaped(dict):
+    """Texts escaped once: names, dates and notes repeat on every row of a long case."""
+
+    def __missing__(self, text: str) -> str:
+        if len(self) > 20_000:  # bounded: a long-lived worker sees many cases
+            self.clear()
+        found = self[text] = str(escape(text))
+        return found
+
+
+_escaped = _Escaped()
+
+
 def _e(value) -> str:
+    if type(value) is str:
+        return _escaped[value]
     return str(escape(value))
 
 
@@ -35,42 +50,55 @@ def points(s) -> Markup:
     return Markup("".join(out))  # noqa: S704 (every value went through _e)
 
 
+FLAGGED = '<tr class="flagged">'
+
+
 def rows(chart, words: dict) -> Markup:
     """The table alternative's body: one row per answer, each cell labelled for phones."""
-    heads = [_e(words.get(k, k)) for k in ("who", "date", "meeting", "version", "score",
-                                           "band" if chart.family == "ruler" else "items",
-                                           "note")]
-    score = chart.family != "meeting-experience"
+    who, date, meeting, version, score, items, note = (
+        f'<td data-label="{_e(words.get(k, k))}"' for k in (
+            "who", "date", "meeting", "version", "score",
+            "band" if chart.family == "ruler" else "items", "note"))
+    with_score = chart.family != "meeting-experience"
+    e = _escaped
     out = []
     for r in chart.rows:
-        cells = [(heads[0], "", r.who), (heads[1], "", r.date_text),
-                 (heads[2], ' class="num"', r.number),
-                 (heads[3], "", r.version + ("*" if r.hollow else ""))]
-        if score:
-            cells.append((heads[4], ' class="num"', r.value))
-        cells += [(heads[5], "", r.items), (heads[6], "", r.note)]
-        flagged = ' class="flagged"' if r.flagged else ""
-        out.append(f"<tr{flagged}>" + "".join(
-            f'<td data-label="{h}"{cls}>{_e(v)}</td>' for h, cls, v in cells) + "</tr>")
+        value = f'{score} class="num">{e[r.value]}</td>' if with_score else ""
+        out.append(
+            f'{FLAGGED if r.flagged else "<tr>"}{who}>{e[r.who]}</td>'
+            f'{date}>{e[r.date_text]}</td>{meeting} class="num">{r.number}</td>'
+            f'{version}>{e[r.version]}{"*" if r.hollow else ""}</td>{value}'
+            f'{items}>{e[r.items] if len(r.items) < 40 else _e_once(r.items)}</td>'
+            f'{note}>{e[r.note]}</td></tr>')
     return Markup("\n".join(out))  # noqa: S704 (every value went through _e)
 
 
-def entries(meeting, words: dict) -> Markup:
-    """Who answered what at one meeting: one line per person, voided answers struck out."""
-    if not meeting.entries:
+def _e_once(text: str) -> str:
+    """A text that rarely repeats (a row's items): escaped without being kept."""
+    return str(escape(text))
+
+
+def entries(found, words: dict) -> Markup:
+    """Who answered what at one meeting (timeline entries, in the order they came):
+    one line per person, voided answers struck out."""
+    if not found:
         return Markup(f'<p class="hint">{_e(words.get("no_answers", ""))}</p>')  # noqa: S704
-    voided = _e(words.get("voided", "voided"))
-    skipped = words.get("skipped_n", lambda n: f"{n}")
-    out = ['<ul class="answered">']
-    for who, found in meeting.by_person:
-        parts = []
-        for e in found:
-            text = _e(e.title) + (f" {_e(e.total)}" if e.total else "")
-            if e.voided:
-                text = f'<del>{text}</del> <span class="voided-mark">({voided})</span>'
-            if e.missing:
-                text += f' <span class="hint">({_e(skipped(e.missing))})</span>'
-            parts.append(f'<span class="entry{" voided" if e.voided else ""}">{text}</span>')
-        out.append(f"<li><strong>{_e(who)}:</strong> " + " · ".join(parts) + "</li>")
-    out.append("</ul>")
-    return Markup("".join(out))  # noqa: S704 (every value went through _e)
+    people: dict[str, list[str]] = {}
+    for e in found:
+        text = _e(e.title) + (f" {_e(e.total)}" if e.total else "")
+        if e.voided:
+            voided = _e(words.get("voided", "voided"))
+            text = f'<del>{text}</del> <span class="voided-mark">({voided})</span>'
+        if e.missing:
+            skipped = words.get("skipped_n", lambda n: f"{n}")
+            text += f' <span class="hint">({_e(skipped(e.missing))})</span>'
+        part = (f'<span class="entry voided">{text}</span>' if e.voided
+                else f'<span class="entry">{text}</span>')
+        line = people.get(e.who)
+        if line is None:
+            people[e.who] = [part]
+        else:
+            line.append(part)
+    lines = "".join(f"<li><strong>{_e(who)}:</strong> " + " · ".join(parts) + "</li>"
+                    for who, parts in people.items())
+    return Markup(f'<ul class="answered">{lines}</ul>')  # noqa: S704 (every value went through _e)

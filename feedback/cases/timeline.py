@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from feedback.cases import fragments
-from feedback.cases.charts import Options, _decimals, _name
+from feedback.cases.charts import Options, _name
 from feedback.instruments.schema import Instrument
 from feedback.services.trajectories import CaseTrajectories
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One questionnaire answered at a meeting, as the timeline lists it."""
 
@@ -22,7 +22,7 @@ class Entry:
     voided: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TimelineMeeting:
     """A meeting in the timeline: date, number, kind and who answered what."""
 
@@ -34,14 +34,6 @@ class TimelineMeeting:
     #: Who answered what, as markup (cases/fragments.py).
     markup: str = ""
 
-    @property
-    def by_person(self) -> list[tuple[str, list[Entry]]]:
-        """The entries grouped by who answered, in the order they first answered."""
-        groups: dict[str, list[Entry]] = {}
-        for e in self.entries:
-            groups.setdefault(e.who, []).append(e)
-        return list(groups.items())
-
 
 def short_title(pack: Instrument, opt: Options) -> str:
     """ORS, CORS, SRS … by their well-known codes; other packs by their title."""
@@ -51,6 +43,9 @@ def short_title(pack: Instrument, opt: Options) -> str:
 def timeline(data: CaseTrajectories, opt: Options) -> list[TimelineMeeting]:
     """The meetings, newest first, with every answer (voided ones marked)."""
     names: dict[tuple[str, str | None], str] = {}
+    titles: dict[int, str] = {}
+    totals: dict[tuple[int, int], str] = {}
+    value, date_text = opt.fmt.value, opt.fmt.date
     out = []
     for m in reversed(data.meetings):
         entries = []
@@ -58,12 +53,18 @@ def timeline(data: CaseTrajectories, opt: Options) -> list[TimelineMeeting]:
             name = names.get((a.role, a.label))
             if name is None:
                 name = names[(a.role, a.label)] = _name(a.role, a.label, opt.role_name)
-            entries.append(Entry(name, a.role, short_title(a.instrument, opt),
-                                 None if a.total_tenths is None
-                                 else opt.fmt.value(a.total_tenths, _decimals(a.instrument)),
-                                 a.missing, a.voided))
-        meeting = TimelineMeeting(str(m.id), m.number, m.type, opt.fmt.date(m.held_on),
-                                  tuple(entries))
-        object.__setattr__(meeting, "markup", fragments.entries(meeting, opt.notes))
-        out.append(meeting)
+            pack = a.instrument
+            title = titles.get(id(pack))
+            if title is None:
+                title = titles[id(pack)] = short_title(pack, opt)
+            total = None
+            if a.total_tenths is not None:
+                total = totals.get((a.total_tenths, pack.value_decimals))
+                if total is None:
+                    total = totals[(a.total_tenths, pack.value_decimals)] = value(
+                        a.total_tenths, pack.value_decimals)
+            entries.append(Entry(name, a.role, title, total, a.missing, a.voided))
+        entries = tuple(entries)
+        out.append(TimelineMeeting(str(m.id), m.number, m.type, date_text(m.held_on), entries,
+                                   fragments.entries(entries, opt.notes)))
     return out

@@ -10,6 +10,7 @@ import hashlib
 import json
 import re
 from dataclasses import asdict, dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 LANGUAGES = ("da", "en")
@@ -195,7 +196,7 @@ class Instrument:
             return self.max_age is None or self.max_age >= 18
         return self.min_age <= age and (self.max_age is None or age <= self.max_age)
 
-    @property
+    @cached_property
     def total_max_tenths(self) -> int | None:
         """The largest possible total, in tenths (``None`` when not scored)."""
         if self.scoring == "none":
@@ -203,6 +204,11 @@ class Instrument:
         if self.scoring == "mean":
             return max(i.response.max for i in self.items) * 10
         return sum(i.response.max * 10 for i in self.items)
+
+    @cached_property
+    def value_decimals(self) -> int:
+        """Decimals its values are shown with: one on a line scale or a mean, else none."""
+        return 1 if any(i.response.decimals for i in self.items) or self.scoring == "mean" else 0
 
     def cutoff_for(self, age: int | None) -> int | None:
         """The cut-off (tenths) for a subject of ``age``; ``None`` means an adult."""

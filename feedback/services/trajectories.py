@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
 
-from sqlalchemy import String, cast, func, literal_column, select, type_coerce
+from sqlalchemy import String, bindparam, cast, func, literal_column, select, type_coerce
 
 from feedback.extensions import db
 from feedback.instruments import signals
@@ -56,16 +56,40 @@ class ItemValue(NamedTuple):
     missing_code: str | None = None
 
 
-@dataclass(slots=True, eq=False)
 class Rating:
-    """One answered questionnaire as a point of a series (``total_tenths`` may be None)."""
+    """One answered questionnaire as a point of a series (``total_tenths`` may be None).
 
-    meeting: MeetingPoint
-    total_tenths: int | None
-    instrument: Instrument
-    items: tuple[ItemValue, ...] = ()
-    subject: str = "child"
-    response_id: uuid.UUID | None = None
+    ``items`` may be given as the database's text (``key=73,key2=!skipped``,
+    ``raw_items``) and is then parsed when first asked for: a long case's page
+    asks for few of them.
+    """
+
+    __slots__ = ("meeting", "total_tenths", "instrument", "_items", "raw_items", "subject",
+                 "response_id")
+
+    def __init__(self, meeting: MeetingPoint, total_tenths: int | None,
+                 instrument: Instrument, items: tuple[ItemValue, ...] | None = (),
+                 subject: str = "child", response_id: uuid.UUID | None = None,
+                 raw_items: str | None = None):
+        self.meeting = meeting
+        self.total_tenths = total_tenths
+        self.instrument = instrument
+        self._items = items if raw_items is None else None
+        self.raw_items = raw_items
+        self.subject = subject
+        self.response_id = response_id
+
+    def __repr__(self) -> str:
+        return (f"Rating(meeting={self.meeting.number}, total_tenths={self.total_tenths}, "
+                f"instrument={self.instrument.id} {self.instrument.version})")
+
+    @property
+    def items(self) -> tuple[ItemValue, ...]:
+        """Every item's answer, in the order the database returned them."""
+        found = self._items
+        if found is None:
+            found = self._items = _parse(self.raw_items)
+        return found
 
     @property
     def psychometric(self) -> bool:
@@ -154,22 +178,64 @@ def _items(dialect: str):
     return select(joined).where(Answer.response_id == Response.id).scalar_subquery()
 
 
+_new_item = tuple.__new__
+
+
 def _parse(text: str | None) -> tuple[ItemValue, ...]:
     if not text:
         return ()
     out = []
     for pair in text.split(","):
         key, _, value = pair.partition("=")
-        if value.startswith("!"):
-            out.append(ItemValue(key, None, value[1:]))
+        if value[:1] == "!":
+            out.append(_new_item(ItemValue, (key, None, value[1:])))
         else:
-            out.append(ItemValue(key, int(value)))
+            out.append(_new_item(ItemValue, (key, int(value), None)))
     return tuple(out)
 
 
 def _raw(column):
     """A uuid column as the database returns it, without parsing each row into a UUID."""
     return type_coerce(column, String)
+
+
+_statements: dict[str, tuple] = {}
+
+
+def _queries(dialect: str):
+    """The meetings and the responses of a case (``:case_id``), built once per process.
+
+    Building a statement of this size costs more than running it on a small
+    case, so the two are built once and reused (SQLAlchemy then also reuses
+    their compiled form); filters are added to the copy a call needs.
+    """
+    found = _statements.get(dialect)
+    if found is None:
+        case_id = bindparam("case_id", type_=Meeting.case_id.type)
+        meetings = (select(Meeting.id, _raw(Meeting.id).label("raw"), Meeting.held_on,
+                           Meeting.type)
+                    .where(Meeting.case_id == case_id)
+                    .order_by(Meeting.held_on, Meeting.created_at))
+        responses = (
+            select(_raw(Response.id).label("id"),
+                   _raw(Response.participant_id).label("participant"),
+                   Response.staff_user_id, _raw(Participant.role).label("role"),
+                   Participant.label, User.display_name,
+                   _raw(Response.meeting_id).label("meeting"),
+                   Response.total_tenths, _raw(Response.subject).label("subject"),
+                   _raw(Response.instrument_version_id).label("version"),
+                   InstrumentVersion.family, _raw(ResponseVoid.response_id).label("void_id"),
+                   _items(dialect).label("items"))
+            .join(Meeting, Meeting.id == Response.meeting_id)
+            .outerjoin(Participant, Participant.id == Response.participant_id)
+            .outerjoin(User, User.id == Response.staff_user_id)
+            .join(InstrumentVersion, InstrumentVersion.id == Response.instrument_version_id)
+            .outerjoin(ResponseVoid, ResponseVoid.response_id == Response.id)
+            .where(Meeting.case_id == case_id)
+            .order_by(Meeting.held_on, Meeting.created_at, Response.submitted_at)
+        )
+        found = _statements[dialect] = (meetings, responses)
+    return found
 
 
 def for_case(case: Case, families: tuple[str, ...] | None = None, *,
@@ -183,28 +249,12 @@ def for_case(case: Case, families: tuple[str, ...] | None = None, *,
     respondent, not once per row (a case with 200 meetings has thousands).
     """
     conn = db.session.connection()
-    rows = conn.execute(
-        select(Meeting.id, _raw(Meeting.id).label("raw"), Meeting.held_on, Meeting.type)
-        .where(Meeting.case_id == case.id).order_by(Meeting.held_on, Meeting.created_at)).all()
+    meetings_query, stmt = _queries(conn.dialect.name)
+    params = {"case_id": case.id}
+    rows = conn.execute(meetings_query, params).all()
     meetings = _cut([MeetingPoint(row.id, row.held_on, n, row.type.value)
                      for n, row in enumerate(rows, 1)], until)
     by_raw = {row.raw: m for row, m in zip(rows, meetings, strict=False)}
-    stmt = (
-        select(_raw(Response.id).label("id"), _raw(Response.participant_id).label("participant"),
-               Response.staff_user_id, _raw(Participant.role).label("role"),
-               Participant.label, User.display_name, _raw(Response.meeting_id).label("meeting"),
-               Response.total_tenths, _raw(Response.subject).label("subject"),
-               _raw(Response.instrument_version_id).label("version"),
-               InstrumentVersion.family, _raw(ResponseVoid.response_id).label("void_id"),
-               _items(conn.dialect.name).label("items"))
-        .join(Meeting, Meeting.id == Response.meeting_id)
-        .outerjoin(Participant, Participant.id == Response.participant_id)
-        .outerjoin(User, User.id == Response.staff_user_id)
-        .join(InstrumentVersion, InstrumentVersion.id == Response.instrument_version_id)
-        .outerjoin(ResponseVoid, ResponseVoid.response_id == Response.id)
-        .where(Meeting.case_id == case.id)
-        .order_by(Meeting.held_on, Meeting.created_at, Response.submitted_at)
-    )
     if families is not None:
         stmt = stmt.where(InstrumentVersion.family.in_(families))
     if participants is not None:
@@ -220,38 +270,40 @@ def for_case(case: Case, families: tuple[str, ...] | None = None, *,
     found: dict[tuple, Trajectory] = {}
     result: dict[str, list[Trajectory]] = {}
     timeline: dict[uuid.UUID, list[Answered]] = {}
-    for row in conn.execute(stmt):
-        meeting = by_raw.get(row.meeting)
+    for (response_id, participant, staff_user_id, role, label, display_name, meeting_raw,
+         total, subject, version, family, void_id, raw_items) in conn.execute(stmt, params).all():
+        meeting = by_raw.get(meeting_raw)
         if meeting is None:  # after ``until``
             continue
-        if row.participant is not None:
-            who, role, label = row.participant, row.role, row.label
+        if participant is not None:
+            key = participant
         else:
-            who, role, label = f"staff-{row.staff_user_id}", STAFF_ROLE, row.display_name
-        instrument = versions.get(row.version)
+            key, role, label = f"staff-{staff_user_id}", STAFF_ROLE, display_name
+        instrument = versions.get(version)
         if instrument is None:
-            instrument = versions[row.version] = by_version_id(uuid.UUID(str(row.version)))
-        values = _parse(row.items)
-        voided = row.void_id is not None
-        key = str(who)
-        timeline.setdefault(meeting.id, []).append(Answered(
-            meeting.id, key, role, label, instrument, row.total_tenths,
-            sum(1 for v in values if v.value_tenths is None), voided))
+            instrument = versions[version] = by_version_id(uuid.UUID(str(version)))
+        missing = raw_items.count("=!") if raw_items else 0
+        voided = void_id is not None
+        key = str(key)
+        entries = timeline.get(meeting.id)
+        if entries is None:
+            entries = timeline[meeting.id] = []
+        entries.append(Answered(meeting.id, key, role, label, instrument, total, missing, voided))
         if voided:  # kept for the record, never drawn (decision 46)
             continue
-        series = found.get((row.family, key))
+        series = found.get((family, key))
         if series is None:
             participant_id = None
-            if row.participant is not None:
-                participant_id = ids.get(row.participant)
+            if participant is not None:
+                participant_id = ids.get(participant)
                 if participant_id is None:
-                    participant_id = ids[row.participant] = uuid.UUID(str(row.participant))
-            series = found[(row.family, key)] = Trajectory(
-                participant_id, role, label, row.family, staff_user_id=row.staff_user_id)
-            result.setdefault(row.family, []).append(series)
-        rating = Rating(meeting, row.total_tenths, instrument, values, row.subject, row.id)
+                    participant_id = ids[participant] = uuid.UUID(str(participant))
+            series = found[(family, key)] = Trajectory(
+                participant_id, role, label, family, staff_user_id=staff_user_id)
+            result.setdefault(family, []).append(series)
+        rating = Rating(meeting, total, instrument, None, subject, response_id, raw_items or "")
         series.answered.append(rating)
-        if row.total_tenths is not None:
+        if total is not None:
             series.ratings.append(rating)
     for family in result.values():
         for series in family:
