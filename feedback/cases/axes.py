@@ -140,9 +140,12 @@ class TimeAxis:
         self._first = first
         self._days = max((last - first).days, 0)
         self.ticks: list[Tick] = []
+        #: Each meeting date's x, rounded as drawn.
+        self.xs: dict[date, float] = {}
         previous = None
         for m in meetings:
             x = self.x(m.held_on)
+            self.xs[m.held_on] = round(x, 1)
             labelled = previous is None or x - previous >= TICK_SPACING
             if labelled:
                 previous = x
@@ -170,6 +173,14 @@ class Y:
 
     def __init__(self, low: float, high: float, top: float, bottom: float):
         self.low, self.high, self.top, self.bottom = low, high, top, bottom
+        self._tenths: dict[int, float] = {}
+
+    def of_tenths(self, value: int) -> float:
+        """The y of a value given in tenths (each value computed once)."""
+        found = self._tenths.get(value)
+        if found is None:
+            found = self._tenths[value] = self(value / 10)
+        return found
 
     def __call__(self, value: float) -> float:
         """The y of a value."""

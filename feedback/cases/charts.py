@@ -159,6 +159,8 @@ class Chart:
     latest_date: str = ""
     #: The table alternative's rows as markup (cases/fragments.py).
     rows_markup: str = ""
+    #: The time axis's ticks as markup (cases/fragments.py).
+    x_ticks_markup: str = ""
     #: The signals in force, with their numbers as printed: (series, signal, texts).
     found: list[tuple[SeriesView, signals.Signal, dict[str, str]]] = field(default_factory=list)
 
@@ -219,20 +221,23 @@ def _line_series(chart: Chart, axis: TimeAxis, y: Y, t_key: str, role: str, name
     s = SeriesView(t_key, role, name, colour, dash)
     run: list[str] = []
     last = None
-    x_of, date_of, value_of = axis.x, fmt.date, fmt.value
+    xs, x_of, y_of, date_of, value_of = axis.xs, axis.x, y.of_tenths, fmt.date, fmt.value
     for n, (rating, value, items) in enumerate(points):
         if value is None:
             continue
         m = rating.meeting
-        x = round(x_of(m.held_on), 1)
-        py = y(value / 10)
+        x = xs.get(m.held_on)
+        if x is None:
+            x = round(x_of(m.held_on), 1)
+        py = y_of(value) if type(value) is int else y(value / 10)
         instrument = rating.instrument
         text = value_of(value, instrument.value_decimals)
         detail = f"{name}: {date_of(m.held_on)} · #{m.number} · {text}"
-        p = PointView(x, py, text, f"{detail} ({items})" if items else detail,
-                      hollow=not instrument.psychometric,
-                      flag=flags[n] if flags else None, meeting_number=m.number,
-                      held_on=m.held_on, value=value / 10)
+        # PointView(x, y, value_text, detail, label_y, labelled, hollow, flag,
+        #           meeting_number, held_on, value)
+        p = PointView(x, py, text, f"{detail} ({items})" if items else detail, 0, True,
+                      not instrument.psychometric, flags[n] if flags else None, m.number,
+                      m.held_on, value / 10)
         if last is not None and m.number - last.meeting_number > 1:
             # Meetings in between without an answer: break the line.
             if len(run) > 1:
@@ -302,9 +307,22 @@ def _place_labels(series: list[SeriesView], chart: Chart) -> None:
                         return False
         return True
 
+    #: Each point's neighbours on its own line: on a long, dense line they are
+    #: what a label hits first, so they are looked at before the grid.
+    beside: dict[int, tuple] = {}
     for s in series:
-        for p in s.points:
-            add(p.x - 7, p.y - 7, p.x + 7, p.y + 7, p)
+        points = s.points
+        for n, p in enumerate(points):
+            box = (p.x - 7, p.y - 7, p.x + 7, p.y + 7, p)
+            for gx in range(int(box[0] // 40), int(box[2] // 40) + 1):
+                for gy in range(int(box[1] // 20), int(box[3] // 20) + 1):
+                    found = grid.get((gx, gy))
+                    if found is None:
+                        grid[(gx, gy)] = [box]
+                    else:
+                        found.append(box)
+            beside[id(p)] = (points[n - 1] if n else None,
+                             points[n + 1] if n + 1 < len(points) else None)
     first = [s.points[0] for s in series if s.points]
     rest = sorted((p for s in series for p in s.points[1:]),
                   key=lambda p: (p.flag is None, -p.x))
@@ -317,11 +335,17 @@ def _place_labels(series: list[SeriesView], chart: Chart) -> None:
         x0, x1 = p.x - half, p.x + half
         if x0 < left:
             continue
+        near = [q for q in beside[id(p)] if q is not None and x0 < q.x + 7 and q.x - 7 < x1]
         for dy in (-12, 24):
             y0, y1 = p.y + dy - 13, p.y + dy + 3
             if y0 < 2 or y1 > bottom:
                 continue
-            if free(x0, y0, x1, y1, p):
+            for q in near:
+                if y0 < q.y + 7 and q.y - 7 < y1:
+                    break  # a neighbour's point is in the way (the grid would say so too)
+            else:
+                if not free(x0, y0, x1, y1, p):
+                    continue
                 p.labelled, p.label_y = True, round(p.y + dy, 1)
                 add(x0, y0, x1, y1, None)
                 break
@@ -706,6 +730,7 @@ def _finish(chart: Chart, opt: Options) -> None:
 
     _signal_texts(chart, opt.fmt)
     for c in [chart, *chart.panels]:
+        c.x_ticks_markup = fragments.x_ticks(c)
         for s in c.series:
             s.markup = fragments.points(s)
     chart.rows_markup = fragments.rows(chart, opt.notes)

@@ -50,6 +50,20 @@ def points(s) -> Markup:
     return Markup("".join(out))  # noqa: S704 (every value went through _e)
 
 
+def x_ticks(chart) -> Markup:
+    """The time axis: a tick per meeting, its date and number where there is room."""
+    bottom = chart.bottom
+    y1, y2, y3 = bottom + 6, bottom + 24, bottom + 44
+    out = []
+    for t in chart.x_ticks:
+        out.append(f'<line class="xtick" x1="{t.x}" x2="{t.x}" y1="{bottom}" y2="{y1}"/>')
+        if t.labelled:
+            out.append(f'<text class="tick" x="{t.x}" y="{y2}" text-anchor="middle">'
+                       f'{_e(t.date_text)}</text><text class="tick meeting-no" x="{t.x}" '
+                       f'y="{y3}" text-anchor="middle">#{t.number}</text>')
+    return Markup("".join(out))  # noqa: S704 (every text went through _e)
+
+
 FLAGGED = '<tr class="flagged">'
 
 
