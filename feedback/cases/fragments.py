@@ -92,27 +92,36 @@ def _e_once(text: str) -> str:
     return str(escape(text))
 
 
-def entries(found, words: dict) -> Markup:
+def entries(found, words: dict, parts: dict | None = None) -> Markup:
     """Who answered what at one meeting (timeline entries, in the order they came):
-    one line per person, voided answers struck out."""
+    one line per person, voided answers struck out. ``parts`` keeps the markup of
+    an answer across the meetings of one page (the same few repeat)."""
     if not found:
         return Markup(f'<p class="hint">{_e(words.get("no_answers", ""))}</p>')  # noqa: S704
+    parts = {} if parts is None else parts
     people: dict[str, list[str]] = {}
     for e in found:
-        text = _e(e.title) + (f" {_e(e.total)}" if e.total else "")
-        if e.voided:
-            voided = _e(words.get("voided", "voided"))
-            text = f'<del>{text}</del> <span class="voided-mark">({voided})</span>'
-        if e.missing:
-            skipped = words.get("skipped_n", lambda n: f"{n}")
-            text += f' <span class="hint">({_e(skipped(e.missing))})</span>'
-        part = (f'<span class="entry voided">{text}</span>' if e.voided
-                else f'<span class="entry">{text}</span>')
+        key = (e.title, e.total, e.missing, e.voided)
+        part = parts.get(key)
+        if part is None:
+            part = parts[key] = _entry(e, words)
         line = people.get(e.who)
         if line is None:
             people[e.who] = [part]
         else:
             line.append(part)
-    lines = "".join(f"<li><strong>{_e(who)}:</strong> " + " · ".join(parts) + "</li>"
-                    for who, parts in people.items())
+    lines = "".join(f"<li><strong>{_e(who)}:</strong> " + " · ".join(line) + "</li>"
+                    for who, line in people.items())
     return Markup(f'<ul class="answered">{lines}</ul>')  # noqa: S704 (every value went through _e)
+
+
+def _entry(e, words: dict) -> str:
+    text = _e(e.title) + (f" {_e(e.total)}" if e.total else "")
+    if e.voided:
+        voided = _e(words.get("voided", "voided"))
+        text = f'<del>{text}</del> <span class="voided-mark">({voided})</span>'
+    if e.missing:
+        skipped = words.get("skipped_n", lambda n: f"{n}")
+        text += f' <span class="hint">({_e(skipped(e.missing))})</span>'
+    return (f'<span class="entry voided">{text}</span>' if e.voided
+            else f'<span class="entry">{text}</span>')

@@ -46,6 +46,7 @@ def timeline(data: CaseTrajectories, opt: Options) -> list[TimelineMeeting]:
     titles: dict[int, str] = {}
     totals: dict[tuple[int, int], str] = {}
     value, date_text = opt.fmt.value, opt.fmt.date
+    parts: dict = {}
     out = []
     for m in reversed(data.meetings):
         entries = []
@@ -66,5 +67,5 @@ def timeline(data: CaseTrajectories, opt: Options) -> list[TimelineMeeting]:
             entries.append(Entry(name, a.role, title, total, a.missing, a.voided))
         entries = tuple(entries)
         out.append(TimelineMeeting(str(m.id), m.number, m.type, date_text(m.held_on), entries,
-                                   fragments.entries(entries, opt.notes)))
+                                   fragments.entries(entries, opt.notes, parts)))
     return out
