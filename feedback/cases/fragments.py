@@ -44,7 +44,7 @@ def points(s) -> Markup:
         mark = f'<circle class="mark" cx="{p.x}" cy="{p.y}" r="11"/>' if p.flag else ""
         label = (f'<text class="val" x="{p.x}" y="{p.label_y}" text-anchor="middle" '
                  f'aria-hidden="true">{_e(p.value_text)}</text>') if p.labelled else ""
-        out.append(f'<g class="pt{flag}" tabindex="0" role="img" aria-label="{_e(p.detail)}" '
+        out.append(f'<g class="pt{flag}" tabindex="0" role="img" aria-label="{_e_once(p.detail)}" '
                    f'data-date="{p.held_on}" data-value="{p.value}" '
                    f'data-meeting="{p.meeting_number}">{dot}{mark}{label}</g>')
     return Markup("".join(out))  # noqa: S704 (every value went through _e)
