@@ -64,6 +64,20 @@ def x_ticks(chart) -> Markup:
     return Markup("".join(out))  # noqa: S704 (every text went through _e)
 
 
+def timeline(meetings, href: str, marker: str, types: dict) -> Markup:
+    """The timeline's list items: each meeting linked (``href``, a meeting's link with
+    ``marker`` for its id), its date, number and kind (``types``: each kind's name),
+    and who answered what."""
+    before, _, after = href.partition(marker)
+    before, after = _e(before), _e(after)
+    out = []
+    for m in meetings:
+        out.append(f'\n    <li><a href="{before}{m.id}{after}"><span class="tl-date">'
+                   f"{_e(m.date_text)}</span> · #{m.number} · {_e(types[m.type])}</a>"
+                   f"{m.markup}</li>")
+    return Markup("".join(out))  # noqa: S704 (every text went through _e)
+
+
 FLAGGED = '<tr class="flagged">'
 
 

@@ -7,6 +7,7 @@ import uuid
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from markupsafe import Markup
 from wtforms import SelectChoice
 
 from feedback import bidi, clock, labels, sessions
@@ -473,3 +474,17 @@ def _link(issued) -> dict:
             "code_url": base + url_for("respond.enter_code"),
             "svg": qr.svg(url, label=_("QR code for %(who)s",
                                        who=bidi.participant_text(participant)))}
+
+
+_NO_ID = "00000000-0000-0000-0000-000000000000"
+
+
+@bp.app_template_global()
+def timeline_items(timeline) -> Markup:
+    """The case page's timeline as list items (cases/fragments.py), meetings linked."""
+    from feedback.cases import fragments
+    from feedback.labels import MEETING_TYPE_LABELS
+
+    kinds = {kind.value: str(label) for kind, label in MEETING_TYPE_LABELS.items()}
+    return fragments.timeline(timeline, url_for("cases.meeting", meeting_id=_NO_ID), _NO_ID,
+                              kinds)
