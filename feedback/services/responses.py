@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from feedback import clock
 from feedback.extensions import db
@@ -258,7 +258,11 @@ def voided_responses(case) -> list[Response]:
     return list(db.session.scalars(
         select(Response).join(ResponseVoid).join(Meeting, Meeting.id == Response.meeting_id)
         .where(Meeting.case_id == case.id)
-        .order_by(Meeting.held_on.desc(), Response.submitted_at.desc())))
+        .order_by(Meeting.held_on.desc(), Response.submitted_at.desc())
+        # What the case page shows of each, read in the same statement.
+        .options(contains_eager(Response.void).joinedload(ResponseVoid.voided_by),
+                 contains_eager(Response.meeting), joinedload(Response.participant),
+                 joinedload(Response.instrument_version))))
 
 
 def meeting_responses(meeting) -> dict[tuple, Response]:
