@@ -48,7 +48,7 @@ def list_cases(actor: Actor) -> list[tuple[Case, int, date | None]]:
         .order_by(Case.closed_on.is_not(None), Case.reference)
     )
     rows = [tuple(row) for row in db.session.execute(stmt)]
-    audit.record_now(actor, "cases.list", detail=f"{len(rows)} cases")
+    audit.record_read(actor, "cases.list", detail=f"{len(rows)} cases")
     return rows
 
 
