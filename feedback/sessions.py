@@ -251,7 +251,11 @@ def locked_home() -> str:
 def handover_active() -> bool:
     """Whether this browser's staff session is locked to the respondent pages."""
     if "handover_back" not in g:
-        g.handover_back = accounts.handover_back(session.get(STAFF_SESSION))
+        # The row (read with its user) stays referenced for the rest of the request,
+        # so the user loader finds both in the session's identity map (which holds
+        # objects weakly) instead of reading them again.
+        g.staff_session_row = row = accounts.open_session(session.get(STAFF_SESSION))
+        g.handover_back = row.handover_back if row is not None else None
     return bool(g.handover_back)
 
 

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from markupsafe import Markup
+from sqlalchemy.orm import joinedload, selectinload
 from wtforms import SelectChoice
 
 from feedback import bidi, clock, labels, sessions
@@ -24,7 +25,7 @@ from feedback.cases.forms import (
     VoidForm,
 )
 from feedback.errors import message_for
-from feedback.models import ResponseVoid
+from feedback.models import Case, ResponseVoid
 from feedback.services import (
     access,
     cases,
@@ -43,11 +44,16 @@ bp = Blueprint("cases", __name__)
 bp.before_request(sessions.guard(Action.list_cases))
 
 
-def _case_or_404(case_id: str):
+def _case_or_404(case_id: str, options=()):
     try:
-        return cases.get_case(sessions.staff_actor(), case_id)
+        return cases.get_case(sessions.staff_actor(), case_id, options=options)
     except NotFound:
         abort(404)
+
+
+#: What the case page shows of the case itself, read with it: its team and tags
+#: in the same statement, the participants in one more.
+CASE_PAGE = (joinedload(Case.team), joinedload(Case.tags), selectinload(Case.participants))
 
 
 def _meeting_or_404(meeting_id: str):
@@ -163,7 +169,7 @@ def _case_page(case, participant_form=None, meeting_form=None, status=200):
 @bp.route("/cases/<case_id>")
 def show(case_id):
     """The case page: graph, meetings and participants."""
-    return _case_page(_case_or_404(case_id))
+    return _case_page(_case_or_404(case_id, CASE_PAGE))
 
 
 def _edit_page(case, form=None, transfer_form=None, close_form=None, status=200):

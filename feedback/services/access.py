@@ -166,13 +166,17 @@ def _uuid(value) -> uuid.UUID | None:
         return None
 
 
-def case_for(actor: Actor, action: Action, case_id) -> Case:
-    """The case if ``actor`` may ``action`` it; else :class:`NotFound`, audited as refused."""
+def case_for(actor: Actor, action: Action, case_id, options=()) -> Case:
+    """The case if ``actor`` may ``action`` it; else :class:`NotFound`, audited as refused.
+
+    ``options``: loader options for what the caller will use of the case.
+    """
     case_uuid = _uuid(case_id)
     case = None
     if case_uuid is not None:
-        case = db.session.scalar(select(Case).where(Case.id == case_uuid,
-                                                    case_filter(actor, action)))
+        case = db.session.scalars(select(Case).where(Case.id == case_uuid,
+                                                     case_filter(actor, action))
+                                  .options(*options)).unique().one_or_none()
     if case is None:
         audit.record_now(actor, str(action), "case", case_uuid or str(case_id)[:64],
                          outcome="refused", detail="not found or not permitted")

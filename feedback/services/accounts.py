@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from feedback import clock
 from feedback.extensions import db
@@ -114,6 +114,8 @@ def unlock(actor: Actor, password: str) -> UnlockResult:
 
 #: ``last_seen_at`` is written at most this often per session.
 _SEEN_EVERY = timedelta(minutes=1)
+#: A staff session row is read with its user: every request needs both.
+_WITH_USER = (joinedload(StaffSession.user),)
 
 
 def start_session(user: User) -> StaffSession:
@@ -136,7 +138,7 @@ def session_user(session_id: str | None, user_id: str | None, *,
     alone, so an open page does not keep an idle session alive.
     """
     try:
-        row = db.session.get(StaffSession, uuid.UUID(str(session_id)))
+        row = db.session.get(StaffSession, uuid.UUID(str(session_id)), options=_WITH_USER)
         owner = uuid.UUID(str(user_id))
     except ValueError:
         return None
@@ -178,17 +180,22 @@ def end_session(session_id, reason: str, actor: Actor | None = None) -> None:
 
 def _open_session(session_id) -> StaffSession | None:
     try:
-        row = db.session.get(StaffSession, uuid.UUID(str(session_id)))
+        row = db.session.get(StaffSession, uuid.UUID(str(session_id)), options=_WITH_USER)
     except ValueError:
         return None
     return row if row is not None and row.ended_at is None else None
 
 
-def handover_back(session_id) -> str | None:
-    """Where the caseworker was, while this staff session is handed over; else ``None``."""
+def open_session(session_id) -> StaffSession | None:
+    """This staff session's row (with its user loaded) while it is open; else ``None``."""
     if not session_id:
         return None
-    row = _open_session(session_id)
+    return _open_session(session_id)
+
+
+def handover_back(session_id) -> str | None:
+    """Where the caseworker was, while this staff session is handed over; else ``None``."""
+    row = open_session(session_id)
     return row.handover_back if row is not None else None
 
 

@@ -77,6 +77,32 @@ def record_now(actor: Actor, action: str, obj_type: str | None = None, obj_id=No
     db.session.commit()
 
 
+def record_read(actor: Actor, action: str, obj_type: str | None = None, obj_id=None,
+                **kwargs) -> None:
+    """Record a read and commit at once, keeping what this request has loaded.
+
+    Committed before any of the data is sent, as :func:`record_now`. When the
+    session holds no changes, the commit writes nothing but the audit row, so
+    the objects the request read (the user, the case it checked access to) are
+    kept as read rather than expired and read again: the page shows what the
+    access check saw. Any later write begins with :func:`begin_write`, whose
+    commit expires them as before. The row is inserted without an ORM object,
+    and on PostgreSQL in the transaction that read (one round trip less).
+    """
+    session = db.session()
+    if session.new or session.dirty or session.deleted:
+        record_now(actor, action, obj_type, obj_id, **kwargs)
+        return
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        begin_write(keep_reads=True)
+        session.execute(INSERT, values(actor, action, obj_type, obj_id, **kwargs))
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
+
+
 # --- reading the log ----------------------------------------------------------------
 
 @dataclass(frozen=True)

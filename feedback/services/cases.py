@@ -48,23 +48,27 @@ def list_cases(actor: Actor) -> list[tuple[Case, int, date | None]]:
         .order_by(Case.closed_on.is_not(None), Case.reference)
     )
     rows = [tuple(row) for row in db.session.execute(stmt)]
-    audit.record_now(actor, "cases.list", detail=f"{len(rows)} cases")
+    audit.record_read(actor, "cases.list", detail=f"{len(rows)} cases")
     return rows
 
 
-def get_case(actor: Actor, case_id: uuid.UUID | str, *, audit_read: bool = True) -> Case:
-    """The case if ``actor`` may see it; otherwise :class:`NotFound`, audited as refused."""
-    case = access.case_for(actor, Action.view_case, case_id)
+def get_case(actor: Actor, case_id: uuid.UUID | str, *, audit_read: bool = True,
+             options=()) -> Case:
+    """The case if ``actor`` may see it; otherwise :class:`NotFound`, audited as refused.
+
+    ``options``: loader options for what the caller will use of the case.
+    """
+    case = access.case_for(actor, Action.view_case, case_id, options)
     if audit_read:
-        audit.record_now(actor, "case.view", "case", case.id, detail=_behalf(actor, case))
+        audit.record_read(actor, "case.view", "case", case.id, detail=_behalf(actor, case))
     return case
 
 
 def get_meeting(actor: Actor, meeting_id: uuid.UUID | str) -> Meeting:
     """The meeting if ``actor`` may see its case; otherwise :class:`NotFound`, audited."""
     meeting = access.meeting_for(actor, Action.view_meeting, meeting_id)
-    audit.record_now(actor, "meeting.view", "meeting", meeting.id,
-                     detail=_behalf(actor, meeting.case))
+    audit.record_read(actor, "meeting.view", "meeting", meeting.id,
+                      detail=_behalf(actor, meeting.case))
     return meeting
 
 

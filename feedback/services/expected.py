@@ -8,7 +8,7 @@ computes.
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from feedback import clock
 from feedback.extensions import db
@@ -91,12 +91,19 @@ def compute_all() -> dict:
     return {org.name: compute(org.id) for org in db.session.scalars(select(Organisation))}
 
 
+#: The two statements of :func:`for_page`, built once (the organisation a bound parameter).
+_BASES = (select(ExpectedRangeBase.family, ExpectedRangeBase.role, ExpectedRangeBase.episodes)
+          .where(ExpectedRangeBase.organisation_id == bindparam("organisation_id"),
+                 ExpectedRangeBase.family.in_(FAMILIES)))
+_RANGES = (select(ExpectedRange.family, ExpectedRange.role, ExpectedRange.band,
+                  ExpectedRange.rating, ExpectedRange.p25_tenths, ExpectedRange.p75_tenths)
+           .where(ExpectedRange.organisation_id == bindparam("organisation_id")))
+
+
 def for_page(case: Case) -> dict:
     """What the case page needs: the ranges, or why none is drawn (two small queries)."""
-    bases = db.session.execute(
-        select(ExpectedRangeBase.family, ExpectedRangeBase.role, ExpectedRangeBase.episodes)
-        .where(ExpectedRangeBase.organisation_id == case.organisation_id,
-               ExpectedRangeBase.family.in_(FAMILIES))).all()
+    org = {"organisation_id": case.organisation_id}
+    bases = db.session.execute(_BASES, org).all()
     if not bases:
         return {"expected": None, "expected_reason": "not_computed"}
     have = max(b.episodes for b in bases)
@@ -106,10 +113,7 @@ def for_page(case: Case) -> dict:
     enough = {(b.family, b.role) for b in bases if b.episodes >= signals.MIN_EPISODES}
     ranges = {
         (r.family, r.role, r.band, r.rating): (r.p25_tenths, r.p75_tenths)
-        for r in db.session.execute(
-            select(ExpectedRange.family, ExpectedRange.role, ExpectedRange.band,
-                   ExpectedRange.rating, ExpectedRange.p25_tenths, ExpectedRange.p75_tenths)
-            .where(ExpectedRange.organisation_id == case.organisation_id))
+        for r in db.session.execute(_RANGES, org)
         if (r.family, r.role) in enough
     }
     return {"expected": ranges or None, "expected_reason": "no_match"}

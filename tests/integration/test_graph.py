@@ -3,6 +3,7 @@
 import re
 import uuid
 from datetime import timedelta
+from types import SimpleNamespace
 
 from sqlalchemy import event, func, select
 
@@ -115,6 +116,8 @@ def test_the_number_of_statements_does_not_grow_with_the_meetings(app, client, d
     counts = []
     for case in (small, large, small):
         seen = []
+        # The test's own read of an expired object is not the page's: read the id first.
+        case = SimpleNamespace(id=case.id)
 
         def count(conn, cursor, statement, *args, seen=seen):
             seen.append(statement)
@@ -126,7 +129,10 @@ def test_the_number_of_statements_does_not_grow_with_the_meetings(app, client, d
             event.remove(_db.engine, "before_cursor_execute", count)
         counts.append(len(seen))
     assert counts[0] == counts[1] == counts[2], counts
-    assert counts[0] < 30
+    # The session with its user, the case with its team, tags and participants, the
+    # audit row, the graph's rows, the expected ranges and the voided answers (15 on
+    # both databases with this history; 21 before the case was read once).
+    assert counts[0] <= 15, counts
 
 
 def test_one_audit_row_per_view(client, db):
