@@ -7,12 +7,11 @@ import uuid
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from markupsafe import Markup
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms import SelectChoice
 
 from feedback import bidi, clock, labels, sessions
-from feedback.cases import charts, qr
+from feedback.cases import charts, fragments, qr
 from feedback.cases.forms import (
     CaseForm,
     CaseListForm,
@@ -486,9 +485,8 @@ _NO_ID = "00000000-0000-0000-0000-000000000000"
 
 
 @bp.app_template_global()
-def timeline_items(timeline) -> Markup:
+def timeline_items(timeline) -> fragments.Html:
     """The case page's timeline as list items (cases/fragments.py), meetings linked."""
-    from feedback.cases import fragments
     from feedback.labels import MEETING_TYPE_LABELS
 
     kinds = {kind.value: str(label) for kind, label in MEETING_TYPE_LABELS.items()}
