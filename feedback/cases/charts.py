@@ -280,12 +280,25 @@ def _end_labels(series: list[SeriesView], chart: Chart) -> None:
         previous = y
 
 
+#: Points of one line closer than this on average (SVG units) leave no room for
+#: their values: about 45 meetings across the plot.
+DENSE_GAP = 10
+
+
+def _dense(s: SeriesView) -> bool:
+    """Whether a line's points are too close together for labels of their own."""
+    points = s.points
+    return len(points) > 2 and (points[-1].x - points[0].x) / (len(points) - 1) < DENSE_GAP
+
+
 def _place_labels(series: list[SeriesView], chart: Chart) -> None:
     """Print each point's value above or below it where it collides with nothing.
 
     The first point of each line and marked points go first, then the rest from
     the latest back; a label that fits nowhere is left out (the point still
-    tells its value when tapped or focused, and the table has it).
+    tells its value when tapped or focused, and the table has it). On a dense
+    line (:data:`DENSE_GAP`) only its first and its marked points are labelled:
+    values scattered wherever a gap happens to open would be noise there.
     """
     grid: dict[tuple[int, int], list[tuple[float, float, float, float, object]]] = {}
 
@@ -324,8 +337,14 @@ def _place_labels(series: list[SeriesView], chart: Chart) -> None:
             beside[id(p)] = (points[n - 1] if n else None,
                              points[n + 1] if n + 1 < len(points) else None)
     first = [s.points[0] for s in series if s.points]
-    rest = sorted((p for s in series for p in s.points[1:]),
+    rest = sorted((p for s in series for p in s.points[1:]
+                   if p.flag is not None or not _dense(s)),
                   key=lambda p: (p.flag is None, -p.x))
+    for s in series:
+        if _dense(s):
+            for p in s.points[1:]:
+                if p.flag is None:
+                    p.labelled = False
     left, bottom = chart.left - 10, chart.bottom
     for p in first + rest:
         if not p.labelled:

@@ -160,3 +160,24 @@ def test_smiley_items_with_their_shares():
     s = c.panels[0].series[0]
     assert [p.value_text for p in s.points] == ["10", "9", "2"]  # the skip is no point
     assert s.note == "67 %/33 %/3"
+
+
+def test_a_dense_line_labels_only_its_marked_points_and_its_end():
+    # 120 weekly meetings: about 4 units between points, no room for values of their own.
+    ms = meetings(tuple(7 * n for n in range(120)))
+    totals = [200 + (n % 7) * 10 for n in range(120)]
+    totals[60] = 100  # a reliable fall: a marked point
+    c = outcome(ms, series("child", "outcome",
+                           [rating(m, "cors", v) for m, v in zip(ms, totals, strict=True)]))
+    s = c.series[0]
+    assert charts._dense(s)
+    labelled = {p.meeting_number for p in s.points if p.labelled}
+    assert labelled <= {1, 61} and 61 in labelled  # the first and the marked point only
+    assert s.points[60].flag == "fallen"
+    assert s.end_label[2].startswith("20,0")  # the latest value is named at the line's end
+    # A sparse line keeps labels on points that have room.
+    ms = meetings()
+    few = outcome(ms, series("child", "outcome", [
+        rating(m, "cors", v) for m, v in zip(ms, (100, 250, 120, 300, 150), strict=True)]))
+    assert not charts._dense(few.series[0])
+    assert sum(p.labelled for p in few.series[0].points) >= 2
