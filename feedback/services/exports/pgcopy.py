@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import islice
 
 from sqlalchemy import Integer, Select, String
 from sqlalchemy.engine import Connection
@@ -97,13 +98,8 @@ def copy_rows(stmt: Select, connection: Connection) -> Iterator[tuple]:
     driver = connection.connection.driver_connection
     with psycopg.ClientCursor(driver) as cursor, cursor.copy(
             f"COPY ({sql}) TO STDOUT (FORMAT text, ENCODING 'UTF8')", params) as copy:
-        batch: list = []
-        for data in copy:  # one line per row
-            batch.append(data)
-            if len(batch) >= BATCH_ROWS:
-                yield from _parse(batch, ints, width)
-                batch = []
-        if batch:
+        lines = iter(copy)  # one line (bytes) per row
+        while batch := list(islice(lines, BATCH_ROWS)):
             yield from _parse(batch, ints, width)
 
 
@@ -137,4 +133,4 @@ def _parse(batch: list, ints: list[int], width: int) -> Iterator[tuple]:
             columns[n] = [None if f is None else int(f) for f in column]
         else:
             columns[n] = list(map(int, column))
-    return zip(*columns)
+    return zip(*columns, strict=True)
