@@ -10,6 +10,8 @@ team ids of a team lead's scope. On SQLite the cursor is the only path.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 from sqlalchemy import Integer, func, select
 
@@ -66,10 +68,10 @@ def both_ways(app, monkeypatch, username, kind, dialect, filters) -> tuple[bytes
     read = []
     copy_rows = pgcopy.copy_rows
 
+    @contextmanager
     def counted(stmt, connection):
-        for row in copy_rows(stmt, connection):
-            read.append(1)
-            yield row
+        with copy_rows(stmt, connection) as found:
+            yield (read.append(1) or row for row in found)
 
     with monkeypatch.context() as patch:
         patch.setattr(pgcopy, "copy_rows", counted)
@@ -131,8 +133,8 @@ def test_parameters_are_bound_by_psycopg_never_pasted_into_the_sql(hostile, back
         assert "DROP" not in sql and "\\N" not in sql
         assert sorted(params.values()) == ["'", "\\N", "x'); DROP TABLE teams; --"]
         if backend == "postgresql":
-            rows = list(pgcopy.copy_rows(stmt, db.session.connection()))
-            assert rows == [("\\N",)]
+            with pgcopy.copy_rows(stmt, db.session.connection()) as found:
+                assert list(found) == [("\\N",)]
         db.session.rollback()
 
 
@@ -143,8 +145,7 @@ def test_an_abandoned_copy_is_cancelled_and_the_session_still_works(hostile, bac
     with hostile.app.app_context():
         stmt = select(func.generate_series(1, 2_000_000, type_=Integer).label("n"))
         assert pgcopy.supported(stmt)
-        found = pgcopy.copy_rows(stmt, db.session.connection())
-        assert [next(found) for _ in range(3)] == [(1,), (2,), (3,)]
-        found.close()
+        with pgcopy.copy_rows(stmt, db.session.connection()) as found:
+            assert [next(found) for _ in range(3)] == [(1,), (2,), (3,)]
         db.session.rollback()
         assert db.session.scalar(select(func.count()).select_from(Team)) == 3

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from itertools import islice
+from contextlib import contextmanager
+from itertools import chain, islice
 
 from sqlalchemy import Integer, Select, String
 from sqlalchemy.engine import Connection
@@ -87,8 +88,22 @@ def bound(stmt: Select, connection: Connection) -> tuple[str, dict]:
     return compiled.string, params
 
 
-def copy_rows(stmt: Select, connection: Connection) -> Iterator[tuple]:
-    """The rows of ``stmt`` (see :func:`supported`) read with ``COPY`` on ``connection``."""
+@contextmanager
+def copy_rows(stmt: Select, connection: Connection) -> Iterator[Iterator[tuple]]:
+    """The rows of ``stmt`` (see :func:`supported`) read with ``COPY`` on ``connection``.
+
+    A context: leaving it early (an abandoned download) cancels the ``COPY``;
+    the transaction is then rolled back by the caller, as after any error.
+    """
+    batches = _batches(stmt, connection)
+    try:
+        # Row by row in C: Python runs once per batch, not once per row.
+        yield chain.from_iterable(batches)
+    finally:
+        batches.close()
+
+
+def _batches(stmt: Select, connection: Connection) -> Iterator[Iterator[tuple]]:
     import psycopg
 
     sql, params = bound(stmt, connection)
@@ -100,7 +115,7 @@ def copy_rows(stmt: Select, connection: Connection) -> Iterator[tuple]:
             f"COPY ({sql}) TO STDOUT (FORMAT text, ENCODING 'UTF8')", params) as copy:
         lines = iter(copy)  # one line (bytes) per row
         while batch := list(islice(lines, BATCH_ROWS)):
-            yield from _parse(batch, ints, width)
+            yield _parse(batch, ints, width)
 
 
 _NULL = "\\N"
@@ -117,16 +132,15 @@ def _parse(batch: list, ints: list[int], width: int) -> Iterator[tuple]:
     if len(fields) != width * len(batch):
         raise ValueError(f"{len(batch)} COPY lines of {width} columns gave {len(fields)} fields")
     columns = [fields[n::width] for n in range(width)]
-    if "\\" in text:
+    if backslashes := text.count("\\"):
+        nulls = [column.count(_NULL) for column in columns]
+        escaped = backslashes != sum(nulls)  # a backslash other than a NULL's
         for n, column in enumerate(columns):
-            joined = "\t".join(column)
-            if "\\" not in joined:
-                continue
-            if joined.count("\\") == column.count(_NULL):
-                columns[n] = list(map(_NULLS.get, column, column))
-            else:
+            if escaped and "\\" in "\t".join(column):
                 columns[n] = [None if f == _NULL else unescape(f) if "\\" in f else f
                               for f in column]
+            elif nulls[n]:
+                columns[n] = list(map(_NULLS.get, column, column))
     for n in ints:
         column = columns[n]
         if None in column:

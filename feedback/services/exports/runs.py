@@ -256,11 +256,8 @@ class _Context:
         """
         connection = db.session.connection()
         if connection.dialect.name == "postgresql" and pgcopy.supported(stmt):
-            found = pgcopy.copy_rows(stmt, connection)
-            try:
+            with pgcopy.copy_rows(stmt, connection) as found:
                 yield found
-            finally:
-                found.close()
             return
         # Core rows on the session's connection: the ORM's row handling would double the
         # time of a big export for nothing (no objects are loaded).
