@@ -13,7 +13,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import Integer, func, select
+from sqlalchemy import BigInteger, Integer, String, func, literal, select
 
 from feedback import clock
 from feedback.extensions import db
@@ -135,6 +135,24 @@ def test_parameters_are_bound_by_psycopg_never_pasted_into_the_sql(hostile, back
         if backend == "postgresql":
             with pgcopy.copy_rows(stmt, db.session.connection()) as found:
                 assert list(found) == [("\\N",)]
+        db.session.rollback()
+
+
+@pytest.mark.parametrize("text", [
+    "plain", "a\\b", "tab\there", "line\nend\r", "\b\f\v\x01\x1b\x7f", "\\N", "\\\\N\\",
+    "\\t\\n\\101\\x41", "😀\u200f\u202eעברית\u202c", "", " ", "\"'",
+])
+def test_copy_gives_the_cursors_text_and_integers(hostile, backend, text):
+    with hostile.app.app_context():
+        stmt = select(literal(text, String).label("t"), literal(None, String).label("none"),
+                      literal(-7, Integer).label("n"), literal(None, Integer).label("m"),
+                      literal(2**40, BigInteger).label("big"))
+        connection = db.session.connection()
+        expected = tuple(connection.execute(stmt).one())
+        assert expected == (text, None, -7, None, 2**40)
+        if backend == "postgresql":
+            with pgcopy.copy_rows(stmt, connection) as found:
+                assert list(found) == [expected]
         db.session.rollback()
 
 

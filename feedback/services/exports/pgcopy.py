@@ -1,13 +1,14 @@
 """An export's rows read with PostgreSQL's ``COPY (query) TO STDOUT``, not a cursor.
 
 A big export reads every row once, in order, as text (:func:`rows.raw`). A
-server-side cursor makes the driver build a row object and a Python value for
-every column of every row; ``COPY`` sends the same rows as lines of text that
-are split here, about three times faster at 10⁶ answers (docs/benchmarks.md).
+server-side cursor fetches them a batch at a time, the server waiting while
+the export formats each batch, with a plan made for the first tenth of the
+rows; ``COPY`` plans for all of them and sends them as one stream of text
+lines while the export works (docs/benchmarks.md has the figures).
 
 The rows are the tuples the cursor gives: text columns as ``str``, integer
-columns as ``int``, NULL as ``None``. Lines are read and split in bounded
-batches, so memory stays flat however big the export is.
+columns as ``int``, NULL as ``None``; psycopg reads and parses them one line
+at a time, so memory stays flat however big the export is.
 
 ``COPY`` takes no server-side parameters: the statement is compiled for the
 session's dialect with its ``IN`` lists expanded, each value goes through its
@@ -19,35 +20,11 @@ the session's own connection, in its transaction.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from itertools import chain, islice
 
 from sqlalchemy import Integer, Select, String
 from sqlalchemy.engine import Connection
-
-#: Lines split at a time (a batch's text is at most this many rows).
-BATCH_ROWS = 2000
-
-# The escapes of COPY's text format (PostgreSQL's documentation, COPY, "Text Format").
-_SIMPLE = {b"b": b"\b", b"f": b"\f", b"n": b"\n", b"r": b"\r", b"t": b"\t", b"v": b"\v"}
-_ESCAPE = re.compile(rb"\\(?:([0-7]{1,3})|x([0-9A-Fa-f]{1,2})|(.))", re.DOTALL)
-
-
-def _unescaped(match: re.Match) -> bytes:
-    octal, hexa, char = match.groups()
-    if octal is not None:
-        return bytes((int(octal, 8) & 0xFF,))
-    if hexa is not None:
-        return bytes((int(hexa, 16),))
-    return _SIMPLE.get(char, char)
-
-
-def unescape(field: str) -> str:
-    """One field of a ``COPY`` text line as the value it stands for (not ``\\N``)."""
-    # Octal and hex escapes are bytes: unescape the UTF-8, then decode.
-    return _ESCAPE.sub(_unescaped, field.encode()).decode()
 
 
 def supported(stmt: Select) -> bool:
@@ -92,59 +69,29 @@ def bound(stmt: Select, connection: Connection) -> tuple[str, dict]:
 def copy_rows(stmt: Select, connection: Connection) -> Iterator[Iterator[tuple]]:
     """The rows of ``stmt`` (see :func:`supported`) read with ``COPY`` on ``connection``.
 
+    psycopg parses each line in C (``Copy.rows``: escapes undone, ``\\N`` as
+    ``None``) and loads each field as text or as an integer, as a cursor does.
     A context: leaving it early (an abandoned download) cancels the ``COPY``;
-    the transaction is then rolled back by the caller, as after any error.
+    the caller then rolls the transaction back, as after any error.
     """
-    batches = _batches(stmt, connection)
-    try:
-        # Row by row in C: Python runs once per batch, not once per row.
-        yield chain.from_iterable(batches)
-    finally:
-        batches.close()
-
-
-def _batches(stmt: Select, connection: Connection) -> Iterator[Iterator[tuple]]:
     import psycopg
 
     sql, params = bound(stmt, connection)
-    ints = [n for n, column in enumerate(stmt.selected_columns)
-            if isinstance(column.type, Integer)]
-    width = len(stmt.selected_columns)
+    types = ["int8" if isinstance(column.type, Integer) else "text"
+             for column in stmt.selected_columns]
     driver = connection.connection.driver_connection
-    with psycopg.ClientCursor(driver) as cursor, cursor.copy(
-            f"COPY ({sql}) TO STDOUT (FORMAT text, ENCODING 'UTF8')", params) as copy:
-        lines = iter(copy)  # one line (bytes) per row
-        while batch := list(islice(lines, BATCH_ROWS)):
-            yield _parse(batch, ints, width)
+    try:
+        with psycopg.ClientCursor(driver) as cursor, cursor.copy(
+                f"COPY ({sql}) TO STDOUT (FORMAT text)", params) as copy:
+            copy.set_types(types)
+            rows = copy.rows()
+            yield rows
+            if next(rows, None) is not None:
+                # Left before the end: psycopg cancels a COPY left with an exception.
+                raise _Left
+    except _Left:
+        pass
 
 
-_NULL = "\\N"
-#: Maps COPY's NULL to None and leaves every other text as it is (``map(get, col, col)``).
-_NULLS = {_NULL: None}
-
-
-def _parse(batch: list, ints: list[int], width: int) -> Iterator[tuple]:
-    """The rows of a batch of COPY lines, converted column by column (in C, mostly)."""
-    text = b"".join(batch).decode()
-    # Tabs and line ends in the data are escaped: every tab and line end is a boundary.
-    fields = text.replace("\n", "\t").split("\t")
-    fields.pop()  # after the last line's end
-    if len(fields) != width * len(batch):
-        raise ValueError(f"{len(batch)} COPY lines of {width} columns gave {len(fields)} fields")
-    columns = [fields[n::width] for n in range(width)]
-    if backslashes := text.count("\\"):
-        nulls = [column.count(_NULL) for column in columns]
-        escaped = backslashes != sum(nulls)  # a backslash other than a NULL's
-        for n, column in enumerate(columns):
-            if escaped and "\\" in "\t".join(column):
-                columns[n] = [None if f == _NULL else unescape(f) if "\\" in f else f
-                              for f in column]
-            elif nulls[n]:
-                columns[n] = list(map(_NULLS.get, column, column))
-    for n in ints:
-        column = columns[n]
-        if None in column:
-            columns[n] = [None if f is None else int(f) for f in column]
-        else:
-            columns[n] = list(map(int, column))
-    return zip(*columns, strict=True)
+class _Left(Exception):
+    """The caller left :func:`copy_rows` before the last row."""
