@@ -53,3 +53,22 @@ def test_gunicorn_refuses_to_start_on_a_database_without_the_schema(backend, tmp
     assert "has no schema yet" in started.stderr
     assert "flask --app feedback db upgrade" in started.stderr
     assert "Booting worker" not in started.stderr, "no worker may start"
+
+
+def test_a_worker_freezes_its_caches_after_its_first_requests(monkeypatch):
+    import gc
+
+    calls = []
+    monkeypatch.setattr(gc, "unfreeze", lambda: calls.append("unfreeze"))
+    monkeypatch.setattr(gc, "collect", lambda: calls.append("collect"))
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    settings = runpy.run_path(str(CONF))
+    frozen_after = []
+    for served in range(1, 601):
+        before = len(calls)
+        settings["post_request"](None, None, {}, None)
+        if len(calls) > before:
+            frozen_after.append(served)
+    # Unfrozen first (so what became garbage can go), collected, frozen again.
+    assert calls[:3] == ["unfreeze", "collect", "freeze"]
+    assert frozen_after == [5, 50, 500]
