@@ -37,7 +37,7 @@ class Html:
 
 
 class _Escaped(dict):
-    """Texts escaped once: names, dates and notes repeat on every row of a long case."""
+    """Short texts escaped once: names, dates and notes repeat on every row of a long case."""
 
     def __missing__(self, text: str) -> str:
         if len(self) > 20_000:  # bounded: a long-lived worker sees many cases
@@ -49,8 +49,13 @@ class _Escaped(dict):
 _escaped = _Escaped()
 
 
+#: Texts shorter than this are kept escaped; longer ones (a point's description,
+#: a row's items) rarely repeat and are escaped each time.
+SHORT = 40
+
+
 def _e(value) -> str:
-    if type(value) is str:
+    if type(value) is str and len(value) < SHORT:
         return _escaped[value]
     return str(escape(value))
 
@@ -69,7 +74,7 @@ def points(s) -> Html:
         mark = f'<circle class="mark" cx="{p.x}" cy="{p.y}" r="11"/>' if p.flag else ""
         label = (f'<text class="val" x="{p.x}" y="{p.label_y}" text-anchor="middle" '
                  f'aria-hidden="true">{_e(p.value_text)}</text>') if p.labelled else ""
-        out.append(f'<g class="pt{flag}" tabindex="0" role="img" aria-label="{_e_once(p.detail)}" '
+        out.append(f'<g class="pt{flag}" tabindex="0" role="img" aria-label="{_e(p.detail)}" '
                    f'data-date="{p.held_on}" data-value="{p.value}" '
                    f'data-meeting="{p.meeting_number}">{dot}{mark}{label}</g>')
     return Html("".join(out))
@@ -113,22 +118,15 @@ def rows(chart, words: dict) -> Html:
             "who", "date", "meeting", "version", "score",
             "band" if chart.family == "ruler" else "items", "note"))
     with_score = chart.family != "meeting-experience"
-    e = _escaped
     out = []
     for r in chart.rows:
-        value = f'{score} class="num">{e[r.value]}</td>' if with_score else ""
+        value = f'{score} class="num">{_e(r.value)}</td>' if with_score else ""
         out.append(
-            f'{FLAGGED if r.flagged else "<tr>"}{who}>{e[r.who]}</td>'
-            f'{date}>{e[r.date_text]}</td>{meeting} class="num">{r.number}</td>'
-            f'{version}>{e[r.version]}{"*" if r.hollow else ""}</td>{value}'
-            f'{items}>{e[r.items] if len(r.items) < 40 else _e_once(r.items)}</td>'
-            f'{note}>{e[r.note]}</td></tr>')
+            f'{FLAGGED if r.flagged else "<tr>"}{who}>{_e(r.who)}</td>'
+            f'{date}>{_e(r.date_text)}</td>{meeting} class="num">{r.number}</td>'
+            f'{version}>{_e(r.version)}{"*" if r.hollow else ""}</td>{value}'
+            f'{items}>{_e(r.items)}</td>{note}>{_e(r.note)}</td></tr>')
     return Html("\n".join(out))
-
-
-def _e_once(text: str) -> str:
-    """A text that rarely repeats (a row's items): escaped without being kept."""
-    return str(escape(text))
 
 
 def entries(found, words: dict, parts: dict | None = None) -> Html:
