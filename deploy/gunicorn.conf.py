@@ -95,12 +95,21 @@ def post_request(worker, req, environ, resp):
     Left unfrozen, a worker's caches are walked by every full collection, and a
     page that builds many objects (a case with a long history) triggers one
     often enough to show in its slowest requests: the case page's p95 was about
-    1.5 ms (7 %) higher without this (bench/case_page.py). ``unfreeze`` first, so
-    the full collection can free whatever was frozen and has since become
-    garbage (a request in flight in another thread when the heap was frozen).
+    1.5 ms (7 %) higher without this (bench/case_page.py).
+
+    After the first requests only what is not yet frozen is collected: a few
+    milliseconds. Every ``REFREEZE_EVERY`` requests the heap is unfrozen first,
+    so the full collection can free whatever was frozen and has since become
+    garbage (a request in flight in another thread when the heap was frozen);
+    that walks the whole heap (30–100 ms, the worker's threads waiting), so it is
+    rare. Done at request 50 and 500 too, it stalled a worker twice in every
+    short load and cost submitting about 5 % of its throughput (bench/submit.py).
     """
     served = next(_served)
-    if served in REFREEZE_AT or served % REFREEZE_EVERY == 0:
+    if served in REFREEZE_AT:
+        gc.collect()
+        gc.freeze()
+    elif served % REFREEZE_EVERY == 0:
         gc.unfreeze()
         gc.collect()
         gc.freeze()

@@ -39,6 +39,7 @@ from feedback.services.errors import (
 )
 from feedback.services.instruments import by_version_id
 from feedback.services.invitations import BundleItem, RespondentLink, link_of
+from feedback.services.prepared import Prepared
 from feedback.services.uow import begin_write
 
 
@@ -100,8 +101,16 @@ _SPEND = (update(_ITEMS)
                  _ITEMS.c.position == bindparam("item_position"),
                  _ITEMS.c.used_at.is_(None))
           .values(used_at=bindparam("now", type_=_ITEMS.c.used_at.type)))
-_INSERT_RESPONSE = insert(_RESPONSES)
-_INSERT_ANSWERS = insert(_ANSWERS)
+#: The columns a submission writes, and its statements on the driver's cursor
+#: (services/prepared.py): the write lock is held for as short a time as possible.
+_RESPONSE_COLUMNS = ("id", "submission_id", "meeting_id", "participant_id", "invitation_id",
+                     "instrument_version_id", "subject", "total_tenths", "submitted_at",
+                     "locale")
+_ANSWER_COLUMNS = ("response_id", "item_key", "position", "value_tenths", "missing_code")
+_WRITE_SPEND = Prepared(_SPEND, ("b_invitation_id", "item_position", "now"))
+_WRITE_RESPONSE = Prepared(insert(_RESPONSES), _RESPONSE_COLUMNS)
+_WRITE_ANSWERS = Prepared(insert(_ANSWERS), _ANSWER_COLUMNS)
+_WRITE_AUDIT = Prepared(audit.INSERT, (*audit.COLUMNS, "at"))
 _EARLIER = select(_RESPONSES.c.id, _RESPONSES.c.invitation_id,
                   _RESPONSES.c.instrument_version_id, _RESPONSES.c.submitted_at).where(
     _RESPONSES.c.submission_id == bindparam("sid", type_=_RESPONSES.c.submission_id.type))
@@ -174,7 +183,7 @@ def _store(actor: Actor, link: RespondentLink, item: BundleItem, answers, sid, n
     response_id = response_row["id"]
     begin_write(keep_reads=True)
     conn = db.session.connection()
-    if conn.execute(_SPEND, spend).rowcount != 1:
+    if _WRITE_SPEND.execute(conn, spend) != 1:
         db.session.rollback()
         # A parallel copy of this very submission may have won the race.
         earlier = _by_submission(sid)
@@ -182,13 +191,13 @@ def _store(actor: Actor, link: RespondentLink, item: BundleItem, answers, sid, n
             return _repeat(earlier, link, item, answers)
         raise AlreadyAnswered()
     try:
-        conn.execute(_INSERT_RESPONSE, response_row)
+        _WRITE_RESPONSE.execute(conn, response_row)
     except IntegrityError:
         # The submission id was already used for another questionnaire.
         db.session.rollback()
         raise SubmissionConflict() from None
-    conn.execute(_INSERT_ANSWERS, answer_rows)
-    conn.execute(audit.INSERT, audit_row)
+    _WRITE_ANSWERS.executemany(conn, answer_rows)
+    _WRITE_AUDIT.execute(conn, audit_row)
     db.session.commit()
     return Receipt(response_id, now, created=True)
 

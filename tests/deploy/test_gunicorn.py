@@ -62,13 +62,19 @@ def test_a_worker_freezes_its_caches_after_its_first_requests(monkeypatch):
     monkeypatch.setattr(gc, "unfreeze", lambda: calls.append("unfreeze"))
     monkeypatch.setattr(gc, "collect", lambda: calls.append("collect"))
     monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    monkeypatch.setenv("FEEDBACK_GC_REFREEZE", "1000")
     settings = runpy.run_path(str(CONF))
-    frozen_after = []
-    for served in range(1, 601):
+    frozen_after = {}
+    for served in range(1, 2001):
         before = len(calls)
         settings["post_request"](None, None, {}, None)
         if len(calls) > before:
-            frozen_after.append(served)
-    # Unfrozen first (so what became garbage can go), collected, frozen again.
-    assert calls[:3] == ["unfreeze", "collect", "freeze"]
-    assert frozen_after == [5, 50, 500]
+            frozen_after[served] = calls[before:]
+    # The first requests' caches: collected (only what is not frozen yet) and frozen,
+    # without walking the whole heap again.
+    assert frozen_after.pop(5) == frozen_after.pop(50) == frozen_after.pop(500) == [
+        "collect", "freeze"]
+    # Then now and again: unfrozen first (so what became garbage can go), collected,
+    # frozen again.
+    assert frozen_after == {1000: ["unfreeze", "collect", "freeze"],
+                            2000: ["unfreeze", "collect", "freeze"]}

@@ -78,3 +78,33 @@ def test_one_submission_is_a_few_statements_whatever_the_number_of_items(client,
     assert db.session.scalar(select(func.count()).select_from(Response)) == 2
     assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.action == "response.submit")) == 2
+
+
+def test_a_submission_id_already_used_for_another_questionnaire_is_refused_whole(client, db):
+    # The unique submission id breaks inside the write transaction, at the insert of
+    # the response: nothing of it is kept, and the questionnaire is still to answer.
+    w = f.world()
+    the_case = f.case(w.anna, w.north)
+    mother = cases.add_participant(f.actor(w.anna), the_case, "mother")
+    link = f.invite(w.anna, f.meeting(w.anna, the_case), mother, ("ors", "srs"))
+    client.get(f"/r/{link.token}")
+    page = client.get("/r/").get_data(as_text=True)
+    first = re.search(r'action="(/r/q/\d+)"', page).group(1)
+    used = str(uuid.uuid4())
+    form = {**hidden_inputs(page), **_form_values(page), "submission_id": used}
+    assert client.post(first, data=form).status_code == 303
+
+    page = client.get("/r/").get_data(as_text=True)
+    second = re.search(r'action="(/r/q/\d+)"', page).group(1)
+    assert second != first
+    form = {**hidden_inputs(page), **_form_values(page), "submission_id": used}
+    refused = client.post(second, data=form, headers={"Accept": "application/json"})
+    assert refused.status_code == 422 and refused.json["error"] == "conflict"
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 1
+    assert db.session.scalar(select(func.count()).select_from(Answer)) == 4
+    page = client.get("/r/").get_data(as_text=True)
+    assert re.search(r'action="(/r/q/\d+)"', page).group(1) == second
+    # Sent again with a fresh id, it is stored.
+    form["submission_id"] = str(uuid.uuid4())
+    assert client.post(second, data=form).status_code == 303
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 2
