@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from markupsafe import Markup, escape
+
 from feedback.cases.axes import (
     BOTTOM,
     HEIGHT,
@@ -33,6 +35,7 @@ from feedback.cases.axes import (
     style_for,
     ticks,
 )
+from feedback.cases.fragments import _escaped
 from feedback.instruments import scoring, signals
 from feedback.instruments.schema import Instrument
 from feedback.services.trajectories import (
@@ -50,7 +53,8 @@ class PointView:
     x: float
     y: float
     value_text: str
-    #: Everything about the point in one sentence: date, number, version, total, items.
+    #: Everything about the point in one sentence: date, number, version, total, items
+    #: (escaped: a Markup).
     detail: str
     label_y: float = 0
     labelled: bool = True
@@ -177,29 +181,60 @@ def _name(role: str, label: str | None, role_name: Callable[[str], str]) -> str:
     return f"{base} ({label})" if label else base
 
 
-def _item_text(rating: Rating, opt: Options) -> str:
-    """Every item's value in one line: "Me 6,1 · Family 6,0 · …", skips said as such."""
+def _item_text(rating: Rating, opt: Options) -> Markup:
+    """Every item's value in one line: "Me 6,1 · Family 6,0 · …", skips said as such.
+
+    Already escaped (a :class:`~markupsafe.Markup`), from labels and values escaped
+    once per page: the line is printed twice per answer (the point's description
+    and the table's cell), and escaping it whole each time cost more than the
+    rest of the line's work.
+    """
     found = opt._items.get(id(rating))
     if found is None:
         found = opt._items[id(rating)] = _items_line(rating, opt)
     return found
 
 
-def _items_line(rating: Rating, opt: Options) -> str:
+def _items_line(rating: Rating, opt: Options) -> Markup:
     raw = rating.raw_items
+    shown = opt._shown
+    if raw:
+        # The database lists a response's answers by item key (its primary key's
+        # order): then each value's place in the line is known without a lookup.
+        plan = opt.items_plan(rating.instrument)
+        pairs = raw.split(",")
+        if len(pairs) == len(plan.prefixes):
+            values = []
+            for pair, prefix in zip(pairs, plan.prefixes, strict=True):
+                if not pair.startswith(prefix):
+                    break
+                value = pair[len(prefix):]
+                text = shown.get(value)
+                if text is None:
+                    text = shown[value] = str(escape(_shown(value, opt)))
+                values.append(text)
+            else:
+                return Markup(plan.line.format(*values))  # noqa: S704 - parts escaped
     if raw is None:  # built in Python (tests, imports): from the parsed items
         given = {v[0]: "!" + (v[2] or "") if v[1] is None else v[1] for v in rating.items}
     else:  # straight from the database's text, key=73,key2=!skipped
         given = dict(pair.split("=", 1) for pair in raw.split(",")) if raw else {}
-    shown = opt._shown
     parts = []
-    for key, label in opt.item_labels(rating.instrument):
+    for key, label in opt.item_labels_html(rating.instrument):
         value = given.get(key)
         text = shown.get(value)
         if text is None:
-            text = shown[value] = _shown(value, opt)
+            text = shown[value] = str(escape(_shown(value, opt)))
         parts.append(f"{label} {text}")
-    return " · ".join(parts)
+    return Markup(" · ".join(parts))  # noqa: S704 - every part escaped above
+
+
+@dataclass(frozen=True)
+class _ItemsPlan:
+    """A pack's items line as a format string whose fields follow the database's order."""
+
+    prefixes: tuple[str, ...]  # "key=" of each answer, in item key order
+    line: str  # "Label {2} · Label {0} · …", the labels escaped
 
 
 def _shown(value: str | int | None, opt: Options) -> str:
@@ -222,6 +257,9 @@ def _line_series(chart: Chart, axis: TimeAxis, y: Y, t_key: str, role: str, name
     run: list[str] = []
     last = None
     xs, x_of, y_of, date_of, value_of = axis.xs, axis.x, y.of_tenths, fmt.date, fmt.value
+    # The point's description is built escaped, from parts escaped once.
+    short = _escaped
+    who = short[name]
     for n, (rating, value, items) in enumerate(points):
         if value is None:
             continue
@@ -232,12 +270,14 @@ def _line_series(chart: Chart, axis: TimeAxis, y: Y, t_key: str, role: str, name
         py = y_of(value) if type(value) is int else y(value / 10)
         instrument = rating.instrument
         text = value_of(value, instrument.value_decimals)
-        detail = f"{name}: {date_of(m.held_on)} · #{m.number} · {text}"
+        detail = f"{who}: {short[date_of(m.held_on)]} · #{m.number} · {short[text]}"
+        if items:
+            detail = f"{detail} ({items if type(items) is Markup else escape(items)})"
         # PointView(x, y, value_text, detail, label_y, labelled, hollow, flag,
         #           meeting_number, held_on, value)
-        p = PointView(x, py, text, f"{detail} ({items})" if items else detail, 0, True,
-                      not instrument.psychometric, flags[n] if flags else None, m.number,
-                      m.held_on, value / 10)
+        p = PointView(x, py, text, Markup(detail),  # noqa: S704 - its parts escaped
+                      0, True, not instrument.psychometric,
+                      flags[n] if flags else None, m.number, m.held_on, value / 10)
         if last is not None and m.number - last.meeting_number > 1:
             # Meetings in between without an answer: break the line.
             if len(run) > 1:
@@ -337,11 +377,12 @@ def _place_labels(series: list[SeriesView], chart: Chart) -> None:
             beside[id(p)] = (points[n - 1] if n else None,
                              points[n + 1] if n + 1 < len(points) else None)
     first = [s.points[0] for s in series if s.points]
+    dense = {id(s) for s in series if _dense(s)}
     rest = sorted((p for s in series for p in s.points[1:]
-                   if p.flag is not None or not _dense(s)),
+                   if p.flag is not None or id(s) not in dense),
                   key=lambda p: (p.flag is None, -p.x))
     for s in series:
-        if _dense(s):
+        if id(s) in dense:
             for p in s.points[1:]:
                 if p.flag is None:
                     p.labelled = False
@@ -404,6 +445,27 @@ class Options:
         if found is None:
             found = self._labels[id(pack)] = [(i.key, self.text(i.label) or i.key)
                                               for i in pack.items]
+        return found
+
+    def items_plan(self, pack: Instrument) -> _ItemsPlan:
+        """How to print a pack's items line from the database's text, once per page."""
+        found = self._labels.get((id(pack), "plan"))
+        if found is None:
+            labels = self.item_labels_html(pack)
+            order = sorted(key for key, _label in labels)
+            place = {key: n for n, key in enumerate(order)}
+            line = " · ".join(f"{label.replace('{', '{{').replace('}', '}}')} {{{place[key]}}}"
+                              for key, label in labels)
+            found = self._labels[(id(pack), "plan")] = _ItemsPlan(
+                tuple(f"{key}=" for key in order), line)
+        return found
+
+    def item_labels_html(self, pack: Instrument) -> list[tuple[str, str]]:
+        """:meth:`item_labels` with the labels escaped."""
+        found = self._labels.get((id(pack), "html"))
+        if found is None:
+            found = self._labels[(id(pack), "html")] = [
+                (key, str(escape(label))) for key, label in self.item_labels(pack)]
         return found
 
     def title(self, pack: Instrument) -> str:

@@ -8,7 +8,7 @@ every text escaped; templates print the result as it is.
 
 from __future__ import annotations
 
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 
 class Html:
@@ -55,8 +55,11 @@ SHORT = 40
 
 
 def _e(value) -> str:
-    if type(value) is str and len(value) < SHORT:
-        return _escaped[value]
+    kind = type(value)
+    if kind is str:
+        return _escaped[value] if len(value) < SHORT else str(escape(value))
+    if kind is Markup:  # escaped already (a point's description, an items line)
+        return value
     return str(escape(value))
 
 
@@ -118,14 +121,16 @@ def rows(chart, words: dict) -> Html:
             "who", "date", "meeting", "version", "score",
             "band" if chart.family == "ruler" else "items", "note"))
     with_score = chart.family != "meeting-experience"
+    # Names, dates, versions, values and notes repeat down the table: kept escaped.
+    short = _escaped
     out = []
     for r in chart.rows:
-        value = f'{score} class="num">{_e(r.value)}</td>' if with_score else ""
+        value = f'{score} class="num">{short[r.value]}</td>' if with_score else ""
         out.append(
-            f'{FLAGGED if r.flagged else "<tr>"}{who}>{_e(r.who)}</td>'
-            f'{date}>{_e(r.date_text)}</td>{meeting} class="num">{r.number}</td>'
-            f'{version}>{_e(r.version)}{"*" if r.hollow else ""}</td>{value}'
-            f'{items}>{_e(r.items)}</td>{note}>{_e(r.note)}</td></tr>')
+            f'{FLAGGED if r.flagged else "<tr>"}{who}>{short[r.who]}</td>'
+            f'{date}>{short[r.date_text]}</td>{meeting} class="num">{r.number}</td>'
+            f'{version}>{short[r.version]}{"*" if r.hollow else ""}</td>{value}'
+            f'{items}>{_e(r.items)}</td>{note}>{short[r.note]}</td></tr>')
     return Html("\n".join(out))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from feedback.cases import fragments
 from feedback.cases.charts import Options, _name
@@ -10,8 +11,7 @@ from feedback.instruments.schema import Instrument
 from feedback.services.trajectories import CaseTrajectories
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
     """One questionnaire answered at a meeting, as the timeline lists it."""
 
     who: str
@@ -22,7 +22,11 @@ class Entry:
     voided: bool
 
 
-@dataclass(frozen=True, slots=True)
+#: Made without the keyword handling of ``Entry(...)``: a long case lists thousands.
+_entry = tuple.__new__
+
+
+@dataclass(slots=True)
 class TimelineMeeting:
     """A meeting in the timeline: date, number, kind and who answered what."""
 
@@ -64,7 +68,7 @@ def timeline(data: CaseTrajectories, opt: Options) -> list[TimelineMeeting]:
                 if total is None:
                     total = totals[(a.total_tenths, pack.value_decimals)] = value(
                         a.total_tenths, pack.value_decimals)
-            entries.append(Entry(name, a.role, title, total, a.missing, a.voided))
+            entries.append(_entry(Entry, (name, a.role, title, total, a.missing, a.voided)))
         entries = tuple(entries)
         out.append(TimelineMeeting(str(m.id), m.number, m.type, date_text(m.held_on), entries,
                                    fragments.entries(entries, opt.notes, parts)))

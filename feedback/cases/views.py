@@ -161,7 +161,9 @@ def _case_page(case, participant_form=None, meeting_form=None, status=200):
         timeline=charts.timeline(data, opt), not_on_track_after=after,
         participant_form=participant_form or ParticipantForm(formdata=None),
         meeting_form=meeting_form, may=_may(sessions.staff_actor(), case),
-        voided=responses.voided_responses(case), reopen_form=ReopenForm(),
+        # Read (with who voided them and why) only when the series saw any.
+        voided=responses.voided_responses(case) if data.voided else [],
+        reopen_form=ReopenForm(),
     ), status
 
 

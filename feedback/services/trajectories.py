@@ -65,7 +65,7 @@ class Rating:
     """
 
     __slots__ = ("meeting", "total_tenths", "instrument", "_items", "raw_items", "subject",
-                 "response_id")
+                 "response_id", "psychometric")
 
     def __init__(self, meeting: MeetingPoint, total_tenths: int | None,
                  instrument: Instrument, items: tuple[ItemValue, ...] | None = (),
@@ -74,6 +74,9 @@ class Rating:
         self.meeting = meeting
         self.total_tenths = total_tenths
         self.instrument = instrument
+        #: False for the faces versions: drawn and marked, never used in figures
+        #: (the version's, kept here: graphs ask for it several times per point).
+        self.psychometric = instrument.psychometric
         self._items = items if raw_items is None else None
         self.raw_items = raw_items
         self.subject = subject
@@ -90,11 +93,6 @@ class Rating:
         if found is None:
             found = self._items = _parse(self.raw_items)
         return found
-
-    @property
-    def psychometric(self) -> bool:
-        """False for the faces versions: drawn and marked, never used in figures."""
-        return self.instrument.psychometric
 
     def value(self, key: str) -> int | None:
         """One item's value in tenths (None when skipped or not in this version)."""
@@ -149,6 +147,8 @@ class CaseTrajectories:
     families: dict[str, list[Trajectory]]
     #: Every response (voided ones too) by meeting id, in the order they came.
     timeline: dict[uuid.UUID, list[Answered]] = field(default_factory=dict)
+    #: How many of them were voided.
+    voided: int = 0
 
     def family(self, name: str) -> list[Trajectory]:
         """The trajectories of one family (empty when nobody answered it)."""
@@ -270,6 +270,7 @@ def for_case(case: Case, families: tuple[str, ...] | None = None, *,
     found: dict[tuple, Trajectory] = {}
     result: dict[str, list[Trajectory]] = {}
     timeline: dict[uuid.UUID, list[Answered]] = {}
+    voided_count = 0
     for (response_id, participant, staff_user_id, role, label, display_name, meeting_raw,
          total, subject, version, family, void_id, raw_items) in conn.execute(stmt, params).all():
         meeting = by_raw.get(meeting_raw)
@@ -290,6 +291,7 @@ def for_case(case: Case, families: tuple[str, ...] | None = None, *,
             entries = timeline[meeting.id] = []
         entries.append(Answered(meeting.id, key, role, label, instrument, total, missing, voided))
         if voided:  # kept for the record, never drawn (decision 46)
+            voided_count += 1
             continue
         series = found.get((family, key))
         if series is None:
@@ -314,7 +316,7 @@ def for_case(case: Case, families: tuple[str, ...] | None = None, *,
                     last.instrument, subject=last.subject, role=series.role,
                     child_age=case.child_age_on(last.meeting.held_on))
         family.sort(key=lambda t: (ROLE_ORDER.get(t.role, 9), t.label or ""))
-    return CaseTrajectories(meetings, result, timeline)
+    return CaseTrajectories(meetings, result, timeline, voided_count)
 
 
 #: Series are listed child first, then the carers, the network and staff.
