@@ -27,6 +27,7 @@ from feedback.models import (
     Case,
     InstrumentVersion,
     Meeting,
+    MeetingType,
     Participant,
     Response,
     ResponseVoid,
@@ -38,8 +39,7 @@ from feedback.services.instruments import by_version_id
 STAFF_ROLE = "staff"
 
 
-@dataclass(frozen=True)
-class MeetingPoint:
+class MeetingPoint(NamedTuple):
     """A meeting on the time axis: its date and its number in the case (1, 2, …)."""
 
     id: uuid.UUID
@@ -125,8 +125,7 @@ class Trajectory:
         return str(self.participant_id) if self.participant_id else f"staff-{self.staff_user_id}"
 
 
-@dataclass(slots=True)
-class Answered:
+class Answered(NamedTuple):
     """A response as the timeline shows it: who, what, and whether it was voided."""
 
     meeting_id: uuid.UUID
@@ -178,7 +177,9 @@ def _items(dialect: str):
     return select(joined).where(Answer.response_id == Response.id).scalar_subquery()
 
 
-_new_item = tuple.__new__
+#: Named tuples made without the keyword handling of their constructors: a long
+#: case has thousands of answers.
+_new = _new_item = tuple.__new__
 
 
 def _parse(text: str | None) -> tuple[ItemValue, ...]:
@@ -200,6 +201,8 @@ def _raw(column):
 
 
 _statements: dict[str, tuple] = {}
+#: A meeting's kind as stored (the enum's name) → its value.
+_KINDS = {kind.name: kind.value for kind in MeetingType}
 
 
 def _queries(dialect: str):
@@ -212,8 +215,9 @@ def _queries(dialect: str):
     found = _statements.get(dialect)
     if found is None:
         case_id = bindparam("case_id", type_=Meeting.case_id.type)
-        meetings = (select(Meeting.id, _raw(Meeting.id).label("raw"), Meeting.held_on,
-                           Meeting.type)
+        meetings = (select(Meeting.id, _raw(Meeting.id).label("raw"),
+                           _raw(Meeting.held_on).label("held_on"),
+                           _raw(Meeting.type).label("type"))
                     .where(Meeting.case_id == case_id)
                     .order_by(Meeting.held_on, Meeting.created_at))
         responses = (
@@ -252,8 +256,10 @@ def for_case(case: Case, families: tuple[str, ...] | None = None, *,
     meetings_query, stmt = _queries(conn.dialect.name)
     params = {"case_id": case.id}
     rows = conn.execute(meetings_query, params).all()
-    meetings = _cut([MeetingPoint(row.id, row.held_on, n, row.type.value)
-                     for n, row in enumerate(rows, 1)], until)
+    # The date as the driver gives it: text on SQLite, a date on PostgreSQL.
+    meetings = _cut([_new(MeetingPoint, (meeting_id, day if type(day) is date
+                                         else date.fromisoformat(day), n, _KINDS[kind]))
+                     for n, (meeting_id, _raw_id, day, kind) in enumerate(rows, 1)], until)
     by_raw = {row.raw: m for row, m in zip(rows, meetings, strict=False)}
     if families is not None:
         stmt = stmt.where(InstrumentVersion.family.in_(families))
@@ -289,7 +295,8 @@ def for_case(case: Case, families: tuple[str, ...] | None = None, *,
         entries = timeline.get(meeting.id)
         if entries is None:
             entries = timeline[meeting.id] = []
-        entries.append(Answered(meeting.id, key, role, label, instrument, total, missing, voided))
+        entries.append(_new(Answered, (meeting.id, key, role, label, instrument, total, missing,
+                                       voided)))
         if voided:  # kept for the record, never drawn (decision 46)
             voided_count += 1
             continue
