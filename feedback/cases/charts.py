@@ -13,6 +13,7 @@ answer breaks the line (a thin dashed connector, never a solid bridge).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -202,30 +203,16 @@ def _items_line(rating: Rating, opt: Options) -> Markup:
         # The database lists a response's answers by item key (its primary key's
         # order): then each value's place in the line is known without a lookup.
         plan = opt.items_plan(rating.instrument)
-        pairs = raw.split(",")
-        if len(pairs) == len(plan.prefixes):
-            values = []
-            for pair, prefix in zip(pairs, plan.prefixes, strict=True):
-                if not pair.startswith(prefix):
-                    break
-                value = pair[len(prefix):]
-                text = shown.get(value)
-                if text is None:
-                    text = shown[value] = str(escape(_shown(value, opt)))
-                values.append(text)
-            else:
-                return Markup(plan.line.format(*values))  # noqa: S704 - parts escaped
+        found = plan.match(raw)
+        if found is not None:  # every part escaped (labels in the plan, values in shown)
+            return Markup(plan.line.format(*map(shown.__getitem__, found.groups())))  # noqa: S704
     if raw is None:  # built in Python (tests, imports): from the parsed items
         given = {v[0]: "!" + (v[2] or "") if v[1] is None else v[1] for v in rating.items}
     else:  # straight from the database's text, key=73,key2=!skipped
         given = dict(pair.split("=", 1) for pair in raw.split(",")) if raw else {}
     parts = []
     for key, label in opt.item_labels_html(rating.instrument):
-        value = given.get(key)
-        text = shown.get(value)
-        if text is None:
-            text = shown[value] = str(escape(_shown(value, opt)))
-        parts.append(f"{label} {text}")
+        parts.append(f"{label} {shown[given.get(key)]}")
     return Markup(" · ".join(parts))  # noqa: S704 - every part escaped above
 
 
@@ -233,8 +220,22 @@ def _items_line(rating: Rating, opt: Options) -> Markup:
 class _ItemsPlan:
     """A pack's items line as a format string whose fields follow the database's order."""
 
-    prefixes: tuple[str, ...]  # "key=" of each answer, in item key order
+    #: The database's text when it holds every item in item key order, the values
+    #: captured: ``individually=([^,]*),interpersonally=([^,]*),…``.
+    match: Callable[[str], re.Match | None]
     line: str  # "Label {2} · Label {0} · …", the labels escaped
+
+
+class _Shown(dict):
+    """An item's answer as the database's text ("73", "!skipped") → as printed, escaped."""
+
+    def __init__(self, opt: Options):
+        super().__init__()
+        self.opt = opt
+
+    def __missing__(self, value):
+        text = self[value] = str(escape(_shown(value, self.opt)))
+        return text
 
 
 def _shown(value: str | int | None, opt: Options) -> str:
@@ -436,8 +437,11 @@ class Options:
     _labels: dict = field(default_factory=dict)
     _items: dict = field(default_factory=dict)
     _titles: dict = field(default_factory=dict)
-    #: An item's answer (as the database's text, or tenths) → as printed.
-    _shown: dict = field(default_factory=dict)
+    #: An item's answer (as the database's text, or tenths) → as printed, escaped.
+    _shown: _Shown = field(init=False)
+
+    def __post_init__(self):
+        self._shown = _Shown(self)
 
     def item_labels(self, pack: Instrument) -> list[tuple[str, str]]:
         """(key, label) of a pack's items in the page's language, looked up once per page."""
@@ -456,8 +460,8 @@ class Options:
             place = {key: n for n, key in enumerate(order)}
             line = " · ".join(f"{label.replace('{', '{{').replace('}', '}}')} {{{place[key]}}}"
                               for key, label in labels)
-            found = self._labels[(id(pack), "plan")] = _ItemsPlan(
-                tuple(f"{key}=" for key in order), line)
+            pattern = re.compile(",".join(f"{re.escape(key)}=([^,]*)" for key in order))
+            found = self._labels[(id(pack), "plan")] = _ItemsPlan(pattern.fullmatch, line)
         return found
 
     def item_labels_html(self, pack: Instrument) -> list[tuple[str, str]]:
