@@ -361,34 +361,32 @@ def _place_labels(series: list[SeriesView], chart: Chart) -> None:
                         return False
         return True
 
-    #: Each point's neighbours on its own line: on a long, dense line they are
-    #: what a label hits first, so they are looked at before the grid.
-    beside: dict[int, tuple] = {}
     for s in series:
-        points = s.points
-        for n, p in enumerate(points):
-            box = (p.x - 7, p.y - 7, p.x + 7, p.y + 7, p)
-            for gx in range(int(box[0] // 40), int(box[2] // 40) + 1):
-                for gy in range(int(box[1] // 20), int(box[3] // 20) + 1):
+        for p in s.points:
+            x, y = p.x, p.y
+            box = (x - 7, y - 7, x + 7, y + 7, p)
+            for gx in range(int((x - 7) // 40), int((x + 7) // 40) + 1):
+                for gy in range(int((y - 7) // 20), int((y + 7) // 20) + 1):
                     found = grid.get((gx, gy))
                     if found is None:
                         grid[(gx, gy)] = [box]
                     else:
                         found.append(box)
-            beside[id(p)] = (points[n - 1] if n else None,
-                             points[n + 1] if n + 1 < len(points) else None)
-    first = [s.points[0] for s in series if s.points]
+    # The points to label, each with its line and place on it: a point's neighbours
+    # on its own line are what a label hits first on a long, dense line, so they
+    # are looked at before the grid.
+    first = [(s.points[0], s.points, 0) for s in series if s.points]
     dense = {id(s) for s in series if _dense(s)}
-    rest = sorted((p for s in series for p in s.points[1:]
-                   if p.flag is not None or id(s) not in dense),
-                  key=lambda p: (p.flag is None, -p.x))
+    rest = sorted(((p, s.points, n) for s in series for n, p in enumerate(s.points)
+                   if n and (p.flag is not None or id(s) not in dense)),
+                  key=lambda c: (c[0].flag is None, -c[0].x))
     for s in series:
         if id(s) in dense:
             for p in s.points[1:]:
                 if p.flag is None:
                     p.labelled = False
     left, bottom = chart.left - 10, chart.bottom
-    for p in first + rest:
+    for p, points, n in first + rest:
         if not p.labelled:
             continue
         half = (8.6 * len(p.value_text) + 4) / 2
@@ -396,7 +394,8 @@ def _place_labels(series: list[SeriesView], chart: Chart) -> None:
         x0, x1 = p.x - half, p.x + half
         if x0 < left:
             continue
-        near = [q for q in beside[id(p)] if q is not None and x0 < q.x + 7 and q.x - 7 < x1]
+        beside = (points[n - 1] if n else None, points[n + 1] if n + 1 < len(points) else None)
+        near = [q for q in beside if q is not None and x0 < q.x + 7 and q.x - 7 < x1]
         for dy in (-12, 24):
             y0, y1 = p.y + dy - 13, p.y + dy + 3
             if y0 < 2 or y1 > bottom:
