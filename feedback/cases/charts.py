@@ -36,7 +36,7 @@ from feedback.cases.axes import (
     style_for,
     ticks,
 )
-from feedback.cases.fragments import _escaped
+from feedback.cases.fragments import escaped
 from feedback.instruments import scoring, signals
 from feedback.instruments.schema import Instrument
 from feedback.services.trajectories import (
@@ -259,7 +259,7 @@ def _line_series(chart: Chart, axis: TimeAxis, y: Y, t_key: str, role: str, name
     last = None
     xs, x_of, y_of, date_of, value_of = axis.xs, axis.x, y.of_tenths, fmt.date, fmt.value
     # The point's description is built escaped, from parts escaped once.
-    short = _escaped
+    short = escaped
     who = short[name]
     for n, (rating, value, items) in enumerate(points):
         if value is None:
@@ -436,6 +436,8 @@ class Options:
     _labels: dict = field(default_factory=dict)
     _items: dict = field(default_factory=dict)
     _titles: dict = field(default_factory=dict)
+    _html_labels: dict = field(default_factory=dict)
+    _plans: dict = field(default_factory=dict)
     #: An item's answer (as the database's text, or tenths) → as printed, escaped.
     _shown: _Shown = field(init=False)
 
@@ -452,7 +454,7 @@ class Options:
 
     def items_plan(self, pack: Instrument) -> _ItemsPlan:
         """How to print a pack's items line from the database's text, once per page."""
-        found = self._labels.get((id(pack), "plan"))
+        found = self._plans.get(id(pack))
         if found is None:
             labels = self.item_labels_html(pack)
             order = sorted(key for key, _label in labels)
@@ -460,14 +462,14 @@ class Options:
             line = " · ".join(f"{label.replace('{', '{{').replace('}', '}}')} {{{place[key]}}}"
                               for key, label in labels)
             pattern = re.compile(",".join(f"{re.escape(key)}=([^,]*)" for key in order))
-            found = self._labels[(id(pack), "plan")] = _ItemsPlan(pattern.fullmatch, line)
+            found = self._plans[id(pack)] = _ItemsPlan(pattern.fullmatch, line)
         return found
 
     def item_labels_html(self, pack: Instrument) -> list[tuple[str, str]]:
         """:meth:`item_labels` with the labels escaped."""
-        found = self._labels.get((id(pack), "html"))
+        found = self._html_labels.get(id(pack))
         if found is None:
-            found = self._labels[(id(pack), "html")] = [
+            found = self._html_labels[id(pack)] = [
                 (key, str(escape(label))) for key, label in self.item_labels(pack)]
         return found
 

@@ -46,7 +46,7 @@ class _Escaped(dict):
         return found
 
 
-_escaped = _Escaped()
+escaped = _Escaped()
 
 
 #: Texts shorter than this are kept escaped; longer ones (a point's description,
@@ -57,7 +57,7 @@ SHORT = 40
 def _e(value) -> str:
     kind = type(value)
     if kind is str:
-        return _escaped[value] if len(value) < SHORT else str(escape(value))
+        return escaped[value] if len(value) < SHORT else str(escape(value))
     if kind is Markup:  # escaped already (a point's description, an items line)
         return value
     return str(escape(value))
@@ -122,7 +122,7 @@ def rows(chart, words: dict) -> Html:
             "band" if chart.family == "ruler" else "items", "note"))
     with_score = chart.family != "meeting-experience"
     # Names, dates, versions, values and notes repeat down the table: kept escaped.
-    short = _escaped
+    short = escaped
     out = []
     for r in chart.rows:
         value = f'{score} class="num">{short[r.value]}</td>' if with_score else ""

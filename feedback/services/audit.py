@@ -42,11 +42,6 @@ def _actor_ref(actor: Actor) -> str | None:
     return None
 
 
-#: The columns :func:`values` gives.
-COLUMNS = ("actor_id", "actor_kind", "actor_ref", "action", "object_type", "object_id",
-           "outcome", "detail", "remote_addr")
-
-
 def values(actor: Actor, action: str, obj_type: str | None = None, obj_id=None, *,
            outcome: str = "ok", detail: str | None = None) -> dict:
     """The columns of one audit event (``at`` is stamped when it is inserted)."""

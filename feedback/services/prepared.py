@@ -19,7 +19,7 @@ does.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Connection, Dialect
@@ -28,28 +28,29 @@ from sqlalchemy.sql import Executable
 
 
 class Prepared:
-    """One statement, compiled per dialect for a fixed set of parameter keys."""
+    """One statement, compiled once per dialect and set of parameter keys (the keys of
+    the rows it is given: an insert writes those columns)."""
 
-    def __init__(self, statement: Executable, keys: Iterable[str]):
+    def __init__(self, statement: Executable):
         self.statement = statement
-        self.keys = tuple(keys)
-        self._compiled: dict[str, tuple[str, bool, list[tuple[str, str, Any]]]] = {}
+        self._compiled: dict[tuple, tuple[str, bool, list[tuple[str, str, Any]]]] = {}
 
-    def _for(self, dialect: Dialect):
-        found = self._compiled.get(dialect.name)
+    def _for(self, dialect: Dialect, row: Mapping[str, Any]):
+        keys = tuple(row)
+        found = self._compiled.get((dialect.name, keys))
         if found is None:
-            compiled = self.statement.compile(dialect=dialect, column_keys=list(self.keys))
+            compiled = self.statement.compile(dialect=dialect, column_keys=list(keys))
             names: Sequence[str] = (compiled.positiontup if compiled.positional
                                     else list(compiled.binds))
             params = []
             for name in names:
                 bind = compiled.binds[name]
-                if bind.key not in self.keys:
-                    raise KeyError(f"{bind.key} is not among the prepared keys {self.keys}")
+                if bind.key not in row:
+                    raise KeyError(f"{bind.key} is not among the given keys {keys}")
                 convert = bind.type.dialect_impl(dialect).bind_processor(dialect)
                 params.append((name, bind.key, convert))
             found = (str(compiled), bool(compiled.positional), params)
-            self._compiled[dialect.name] = found
+            self._compiled[(dialect.name, keys)] = found
         return found
 
     def _args(self, positional: bool, params, row: Mapping[str, Any]):
@@ -61,12 +62,12 @@ class Prepared:
 
     def execute(self, conn: Connection, row: Mapping[str, Any]) -> int:
         """Run with one row of parameters; returns the number of rows changed."""
-        sql, positional, params = self._for(conn.dialect)
+        sql, positional, params = self._for(conn.dialect, row)
         return _run(conn, sql, self._args(positional, params, row), False)
 
     def executemany(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
-        """Run once per row, in one call to the driver."""
-        sql, positional, params = self._for(conn.dialect)
+        """Run once per row (all with the same keys), in one call to the driver."""
+        sql, positional, params = self._for(conn.dialect, rows[0])
         return _run(conn, sql, [self._args(positional, params, row) for row in rows], True)
 
 

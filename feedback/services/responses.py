@@ -101,16 +101,12 @@ _SPEND = (update(_ITEMS)
                  _ITEMS.c.position == bindparam("item_position"),
                  _ITEMS.c.used_at.is_(None))
           .values(used_at=bindparam("now", type_=_ITEMS.c.used_at.type)))
-#: The columns a submission writes, and its statements on the driver's cursor
-#: (services/prepared.py): the write lock is held for as short a time as possible.
-_RESPONSE_COLUMNS = ("id", "submission_id", "meeting_id", "participant_id", "invitation_id",
-                     "instrument_version_id", "subject", "total_tenths", "submitted_at",
-                     "locale")
-_ANSWER_COLUMNS = ("response_id", "item_key", "position", "value_tenths", "missing_code")
-_WRITE_SPEND = Prepared(_SPEND, ("b_invitation_id", "item_position", "now"))
-_WRITE_RESPONSE = Prepared(insert(_RESPONSES), _RESPONSE_COLUMNS)
-_WRITE_ANSWERS = Prepared(insert(_ANSWERS), _ANSWER_COLUMNS)
-_WRITE_AUDIT = Prepared(audit.INSERT, (*audit.COLUMNS, "at"))
+#: A submission's statements on the driver's cursor (services/prepared.py): the
+#: write lock is held for as short a time as possible.
+_WRITE_SPEND = Prepared(_SPEND)
+_WRITE_RESPONSE = Prepared(insert(_RESPONSES))
+_WRITE_ANSWERS = Prepared(insert(_ANSWERS))
+_WRITE_AUDIT = Prepared(audit.INSERT)
 _EARLIER = select(_RESPONSES.c.id, _RESPONSES.c.invitation_id,
                   _RESPONSES.c.instrument_version_id, _RESPONSES.c.submitted_at).where(
     _RESPONSES.c.submission_id == bindparam("sid", type_=_RESPONSES.c.submission_id.type))

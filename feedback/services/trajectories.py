@@ -179,7 +179,7 @@ def _items(dialect: str):
 
 #: Named tuples made without the keyword handling of their constructors: a long
 #: case has thousands of answers.
-_new = _new_item = tuple.__new__
+_new = tuple.__new__
 
 
 def _parse(text: str | None) -> tuple[ItemValue, ...]:
@@ -189,9 +189,9 @@ def _parse(text: str | None) -> tuple[ItemValue, ...]:
     for pair in text.split(","):
         key, _, value = pair.partition("=")
         if value[:1] == "!":
-            out.append(_new_item(ItemValue, (key, None, value[1:])))
+            out.append(_new(ItemValue, (key, None, value[1:])))
         else:
-            out.append(_new_item(ItemValue, (key, int(value), None)))
+            out.append(_new(ItemValue, (key, int(value), None)))
     return tuple(out)
 
 
