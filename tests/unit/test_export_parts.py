@@ -14,7 +14,7 @@ from feedback.services.exports import dialects
 from feedback.services.exports.filters import DataFilters, FilterChoices, parse
 from feedback.services.exports.package import zip_stream
 from feedback.services.exports.pseudonyms import Pseudonyms, pseudonym
-from feedback.services.exports.rows import age_on, iso_date, timestamp
+from feedback.services.exports.rows import age_on, iso_date, paired, timestamp
 from feedback.services.imports import reader
 
 
@@ -62,6 +62,38 @@ def test_times_and_dates_are_written_the_same_from_both_engines():
 
 CHOICES = FilterChoices(teams=("Nord", "Syd"), instruments=("ors", "cors"),
                         families=("outcome",), tags=("forsøg",))
+
+
+def _response(submitted: str, rid: str) -> tuple:
+    # A responses_query row: its id first, submitted_at at position 18.
+    return (rid, *[None] * 17, submitted, "da", 100)
+
+
+def _item(submitted: str, rid: str, key: str) -> tuple:
+    return (submitted, rid, key, 10, None)
+
+
+def test_each_answer_is_paired_with_its_response_across_the_two_reads():
+    a, b, c = (_response("2026-01-01 10:00:00.000000", "aa"),
+               _response("2026-01-01 10:00:00.000000", "bb"),
+               _response("2026-01-02 09:00:00.000000", "11"))
+    items = [_item(r[18], r[0], k) for r in (a, b, c) for k in ("x", "y")]
+    assert [(h[0], i[2]) for h, i in paired([a, b, c], items)] == [
+        ("aa", "x"), ("aa", "y"), ("bb", "x"), ("bb", "y"), ("11", "x"), ("11", "y")]
+
+
+def test_what_changed_between_the_two_reads_is_left_out_not_mispaired():
+    # PostgreSQL reads each statement at its own moment: "bb" was voided after the
+    # responses were read (no items), "cc" arrived after (no response row).
+    a, b, d = (_response("2026-01-01 10:00:00.000000", "aa"),
+               _response("2026-01-01 11:00:00.000000", "bb"),
+               _response("2026-01-03 08:00:00.000000", "dd"))
+    items = [_item(a[18], "aa", "x"), _item("2026-01-02 12:00:00.000000", "cc", "x"),
+             _item(d[18], "dd", "x"), _item(d[18], "dd", "y")]
+    assert [(h[0], i[1], i[2]) for h, i in paired([a, b, d], items)] == [
+        ("aa", "aa", "x"), ("dd", "dd", "x"), ("dd", "dd", "y")]
+    assert list(paired([], items)) == []
+    assert list(paired([a], [])) == []
 
 
 def test_filters_parse_lists_dates_and_ignore_other_fields():

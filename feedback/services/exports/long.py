@@ -7,32 +7,19 @@ from collections.abc import Iterable, Iterator
 
 from feedback.services.exports.dialects import Dialect
 from feedback.services.exports.rows import (
-    ITEM,
+    ITEM_KEY,
+    ITEM_MISSING,
+    ITEM_VALUE,
     LOCALE,
-    MISSING,
-    RESPONSE,
     SUBMITTED,
-    VALUE,
     ResponseFormatter,
     timestamp,
 )
 
 
-def long_rows(result: Iterable, formatter: ResponseFormatter, dialect: Dialect) -> Iterator[tuple]:
-    """Formatted long rows (tuples) from answer rows (:func:`rows.answers_query`), in order."""
-    values = dialect.item_values()
-    last = head = tail = None
-    for r in result:
-        if r[RESPONSE] != last:
-            last = r[RESPONSE]
-            head = formatter.head(r)
-            tail = (timestamp(r[SUBMITTED]), r[LOCALE])
-        value = r[VALUE]
-        yield (*head, r[ITEM], "" if value is None else values[value], r[MISSING] or "", *tail)
-
-
-def long_lines(result: Iterable, formatter: ResponseFormatter, dialect: Dialect) -> Iterator[str]:
-    """The same rows as CSV lines, for the hot path of a big export.
+def long_lines(pairs: Iterable[tuple], formatter: ResponseFormatter,
+               dialect: Dialect) -> Iterator[str]:
+    """CSV lines from (response row, item row) pairs (:func:`rows.paired`), in order.
 
     What describes the response goes through the CSV writer once per response
     (quoting a team called ``Syd; Vest``); per answer only the item key (a
@@ -48,9 +35,9 @@ def long_lines(result: Iterable, formatter: ResponseFormatter, dialect: Dialect)
     values = [sep + v + sep for v in dialect.item_values()]
     empty = sep + sep
     last = head = tail = None
-    for r in result:
-        if r[RESPONSE] != last:
-            last = r[RESPONSE]
+    for r, item in pairs:
+        if r is not last:
+            last = r
             buffer.seek(0)
             buffer.truncate()
             writer.writerow(formatter.head(r))
@@ -59,6 +46,6 @@ def long_lines(result: Iterable, formatter: ResponseFormatter, dialect: Dialect)
             buffer.truncate()
             writer.writerow((timestamp(r[SUBMITTED]), r[LOCALE]))
             tail = sep + buffer.getvalue()
-        value = r[VALUE]
-        yield (head + r[ITEM] + (empty if value is None else values[value])
-               + (r[MISSING] or "") + tail)
+        value = item[ITEM_VALUE]
+        yield (head + item[ITEM_KEY] + (empty if value is None else values[value])
+               + (item[ITEM_MISSING] or "") + tail)

@@ -9,6 +9,7 @@ precomputed lookups and a bounded pseudonym cache.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, Select, String, func, select
@@ -39,10 +40,13 @@ RESPONSE_COLUMNS = (
 #: The long format (decision 16); export and import share it.
 LONG_COLUMNS = (*RESPONSE_COLUMNS, "item", "value", "missing_code", "submitted_at", "locale")
 
-# Positions in an answer row (see answers_query).
+# Positions in an answer row (see answers_query). A response's row
+# (responses_query) has the same columns up to TOTAL.
 RESPONSE, CASE, PARTICIPANT, STAFF, ROLE, SUBJECT, TEAM, OPENED, CLOSED, BIRTH_YEAR, \
-    BIRTH_MONTH, MEETING, HELD, MEETING_TYPE, VERSION_ID, KEY, VERSION, FAMILY, ITEM, \
-    POSITION, VALUE, MISSING, SUBMITTED, LOCALE, TOTAL = range(25)
+    BIRTH_MONTH, MEETING, HELD, MEETING_TYPE, VERSION_ID, KEY, VERSION, FAMILY, SUBMITTED, \
+    LOCALE, TOTAL, ITEM, POSITION, VALUE, MISSING = range(25)
+# Positions in an item row (see items_query).
+ITEM_SUBMITTED, ITEM_RESPONSE, ITEM_KEY, ITEM_VALUE, ITEM_MISSING = range(5)
 
 
 class _AsText(ColumnElement):
@@ -85,34 +89,95 @@ def raw(column, name: str | None = None):
     return _AsText(column).label(name or column.key)
 
 
-def answers_query(actor: Actor, filters: DataFilters, family: str | None = None) -> Select:
-    """Every item answer ``actor`` may export under ``filters``, one response after another."""
+def _response_columns():
+    return (
+        raw(Response.id, "response_id"), raw(Case.id, "case_id"),
+        raw(Response.participant_id), raw(Response.staff_user_id),
+        raw(Participant.role), raw(Response.subject), Team.name.label("team"),
+        raw(Case.opened_on), raw(Case.closed_on), Case.child_birth_year,
+        Case.child_birth_month, raw(Meeting.id, "meeting_id"), raw(Meeting.held_on),
+        raw(Meeting.type, "meeting_type"), raw(InstrumentVersion.id, "version_id"),
+        InstrumentVersion.key, InstrumentVersion.version, InstrumentVersion.family,
+        raw(Response.submitted_at), Response.locale, Response.total_tenths,
+    )
+
+
+def _scoped(stmt: Select, actor: Actor, filters: DataFilters, family: str | None) -> Select:
+    """``stmt`` (from responses or answers) joined and filtered as every export is."""
     stmt = (
-        select(
-            raw(Response.id, "response_id"), raw(Case.id, "case_id"),
-            raw(Response.participant_id), raw(Response.staff_user_id),
-            raw(Participant.role), raw(Response.subject), Team.name.label("team"),
-            raw(Case.opened_on), raw(Case.closed_on), Case.child_birth_year,
-            Case.child_birth_month, raw(Meeting.id, "meeting_id"), raw(Meeting.held_on),
-            raw(Meeting.type, "meeting_type"), raw(InstrumentVersion.id, "version_id"),
-            InstrumentVersion.key, InstrumentVersion.version, InstrumentVersion.family,
-            Answer.item_key, Answer.position, Answer.value_tenths, Answer.missing_code,
-            raw(Response.submitted_at), Response.locale, Response.total_tenths,
-        )
-        .select_from(Answer)
-        .join(Response, Response.id == Answer.response_id)
-        .join(Meeting, Meeting.id == Response.meeting_id)
+        stmt.join(Meeting, Meeting.id == Response.meeting_id)
         .join(Case, Case.id == Meeting.case_id)
         .join(Team, Team.id == Case.team_id)
         .join(InstrumentVersion, InstrumentVersion.id == Response.instrument_version_id)
         .outerjoin(Participant, Participant.id == Response.participant_id)
         .where(access.data_filter(actor), counted_responses(),
                *filters.conditions(Response.staff_user_id))
-        .order_by(Response.submitted_at, Response.id, Answer.position)
     )
     if family is not None:
         stmt = stmt.where(InstrumentVersion.family == family)
     return stmt
+
+
+def answers_query(actor: Actor, filters: DataFilters, family: str | None = None) -> Select:
+    """Every item answer ``actor`` may export under ``filters``, one response after another,
+    each row with every column describing its response."""
+    stmt = (select(*_response_columns(), Answer.item_key, Answer.position, Answer.value_tenths,
+                   Answer.missing_code)
+            .select_from(Answer)
+            .join(Response, Response.id == Answer.response_id))
+    return (_scoped(stmt, actor, filters, family)
+            .order_by(Response.submitted_at, Response.id, Answer.position))
+
+
+def responses_query(actor: Actor, filters: DataFilters, family: str | None = None) -> Select:
+    """The responses of :func:`answers_query`, one row each, in the same order."""
+    stmt = select(*_response_columns()).select_from(Response)
+    return _scoped(stmt, actor, filters, family).order_by(Response.submitted_at, Response.id)
+
+
+def items_query(actor: Actor, filters: DataFilters, family: str | None = None) -> Select:
+    """The answers of :func:`answers_query` with only what differs from answer to answer:
+    (submitted_at, response_id, item, value, missing code), in the same order.
+
+    The long export reads this beside :func:`responses_query` and pairs the
+    two (:func:`paired`) instead of reading
+    :func:`answers_query`: a response's twenty columns are then read and sorted
+    once, not once per answer, which halves the database's part of a big export.
+    """
+    stmt = (select(raw(Response.submitted_at), raw(Response.id, "response_id"),
+                   Answer.item_key, Answer.value_tenths, Answer.missing_code)
+            .select_from(Answer)
+            .join(Response, Response.id == Answer.response_id))
+    return (_scoped(stmt, actor, filters, family)
+            .order_by(Response.submitted_at, Response.id, Answer.position))
+
+
+def paired(responses: Iterable, items: Iterable) -> Iterator[tuple]:
+    """(response row, item row) for every item row whose response is among ``responses``.
+
+    Both streams come in the same order (submitted_at, then id), compared here
+    as the text :func:`raw` makes of both: fixed-width timestamps and ids, whose
+    text sorts as the database sorts the values on either engine. They are two
+    statements: PostgreSQL's read committed lets each see its own moment, so a
+    response may be committed, voided or erased between them. A response without
+    items is passed over, and items whose response the first statement did not
+    see are left out: the file is as of the first statement, as one statement
+    would have been as of its own.
+    """
+    responses = iter(responses)
+    head = next(responses, None)
+    last = None
+    matched = False
+    for item in items:
+        rid = item[ITEM_RESPONSE]
+        if rid != last:
+            last = rid
+            key = (item[ITEM_SUBMITTED], rid)
+            while head is not None and (head[SUBMITTED], head[RESPONSE]) < key:
+                head = next(responses, None)
+            matched = head is not None and head[RESPONSE] == rid
+        if matched:
+            yield head, item
 
 
 def responses_scope(actor: Actor, filters: DataFilters) -> Select:
