@@ -121,7 +121,7 @@ def episodes(actor: Actor, filters: DataFilters, family: str) -> tuple[list[Epis
     window = (Case.id, rater, kind)
     inner = responses(
         actor, filters,
-        Case.id.label("case_id"), rater.label("rater"), Participant.role.label("role"),
+        raw(Case.id, "case_id"), rater.label("rater"), Participant.role.label("role"),
         Team.name.label("team"), Case.opened_on, Case.closed_on, Case.child_birth_year,
         Case.child_birth_month, Meeting.held_on, Response.total_tenths,
         raw(Response.instrument_version_id, "version_id"), Response.subject,
@@ -152,6 +152,8 @@ def episodes(actor: Actor, filters: DataFilters, family: str) -> tuple[list[Epis
     )
     found = []
     skipped = 0
+    # A version's id as the database gives it → its definition (a few versions, many rows).
+    by_raw: dict = {}
     for (case_id, role, team, opened, closed, year, month, start, n, n_psych, n_skipped, first,
          first_on, first_version, last, last_on, last_version, subject) in db.session.execute(stmt):
         skipped += n_skipped
@@ -161,13 +163,20 @@ def episodes(actor: Actor, filters: DataFilters, family: str) -> tuple[list[Epis
         cut_first = cut_last = None
         if n_psych >= 2:
             cut_first, cut_last = (
-                signals.cutoff_tenths(defs[uuid.UUID(str(version))], subject=subject, role=role,
-                                      child_age=_age(year, month, _as_date(day)))
+                signals.cutoff_tenths(_definition(by_raw, defs, version), subject=subject,
+                                      role=role, child_age=_age(year, month, _as_date(day)))
                 for version, day in ((first_version, first_on), (last_version, last_on)))
         found.append(Episode(str(case_id), role, team, _as_date(opened), _as_date(closed),
                              _as_date(start), n, n_psych, first, last, cut_first, cut_last,
                              _as_date(last_on)))
     return found, skipped
+
+
+def _definition(by_raw: dict, defs: dict, version):
+    found = by_raw.get(version)
+    if found is None:
+        found = by_raw[version] = defs[uuid.UUID(str(version))]
+    return found
 
 
 def _as_date(value) -> date | None:
@@ -237,23 +246,31 @@ def build(actor: Actor, filters: DataFilters, options: dict) -> Report:
     def closed(closed_on):
         return closed_on is not None and closed_on <= closed_by
 
-    def cohort_of(e: Episode) -> date:
-        return periods.start_of(e.start if by_start else e.opened_on)
+    starts: dict[date, date] = {}  # a day → its cohort's start (many episodes share a day)
+
+    def start_of(day: date) -> date:
+        found = starts.get(day)
+        if found is None:
+            found = starts[day] = periods.start_of(day)
+        return found
 
     tables = []
     chart, chart_children = [], []
     for status, title in (("closed", _l("Closed episodes")), ("open", _l("Still open"))):
-        mine = [e for e in found if closed(e.closed_on) == (status == "closed")]
+        cohorts: dict[date, list[Episode]] = {}
+        for e in found:
+            if closed(e.closed_on) == (status == "closed"):
+                cohorts.setdefault(start_of(e.start if by_start else e.opened_on), []).append(e)
         cases = [c for c in all_cases if closed(c[2]) == (status == "closed")]
         rows, children = [], []
-        for start in sorted({cohort_of(e) for e in mine}):
+        for start in sorted(cohorts):
             end = periods.between(start, start)[0]
-            in_cohort = [e for e in mine if cohort_of(e) == start]
+            in_cohort = cohorts[start]
             if by_start:  # cases open at some time in the period
                 denominator = sum(1 for _, o, c in cases if o < end[1] and
                                   (c is None or c >= start))
             else:
-                denominator = sum(1 for _, o, _c in cases if periods.start_of(o) == start)
+                denominator = sum(1 for _, o, _c in cases if start_of(o) == start)
             for role in sorted({e.role for e in in_cohort}):
                 group = [e for e in in_cohort if e.role == role]
                 f = figures(group)
