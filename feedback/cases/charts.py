@@ -14,9 +14,11 @@ answer breaks the line (a thin dashed connector, never a solid bridge).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from operator import attrgetter
 
 from markupsafe import Markup, escape
 
@@ -332,6 +334,9 @@ def _dense(s: SeriesView) -> bool:
     return len(points) > 2 and (points[-1].x - points[0].x) / (len(points) - 1) < DENSE_GAP
 
 
+_x = attrgetter("x")
+
+
 def _place_labels(series: list[SeriesView], chart: Chart) -> None:
     """Print each point's value above or below it where it collides with nothing.
 
@@ -341,10 +346,18 @@ def _place_labels(series: list[SeriesView], chart: Chart) -> None:
     line (:data:`DENSE_GAP`) only its first and its marked points are labelled:
     values scattered wherever a gap happens to open would be noise there.
     """
-    grid: dict[tuple[int, int], list[tuple[float, float, float, float, object]]] = {}
+    # Labels placed so far, in a grid of 40 × 20 cells. Points are not put in the
+    # grid: a long line has hundreds and only a few get a label, so each label's
+    # place is checked against the points near it, found by x in each line
+    # (sorted by x: in date order already, which sorting keeps in linear time).
+    grid: dict[tuple[int, int], list[tuple[float, float, float, float]]] = {}
+    lines = []
+    for s in series:
+        by_x = sorted(s.points, key=_x)
+        lines.append((by_x, [p.x for p in by_x]))
 
-    def add(x0, y0, x1, y1, owner):
-        box = (x0, y0, x1, y1, owner)
+    def add(x0, y0, x1, y1):
+        box = (x0, y0, x1, y1)
         for gx in range(int(x0 // 40), int(x1 // 40) + 1):
             for gy in range(int(y0 // 20), int(y1 // 20) + 1):
                 found = grid.get((gx, gy))
@@ -354,24 +367,18 @@ def _place_labels(series: list[SeriesView], chart: Chart) -> None:
                     found.append(box)
 
     def free(x0, y0, x1, y1, owner) -> bool:
+        for points, xs in lines:  # a point's box is 14 × 14 around it
+            for q in points[bisect_right(xs, x0 - 8):bisect_left(xs, x1 + 8)]:
+                if (q is not owner and x0 < q.x + 7 and q.x - 7 < x1
+                        and y0 < q.y + 7 and q.y - 7 < y1):
+                    return False
         for gx in range(int(x0 // 40), int(x1 // 40) + 1):
             for gy in range(int(y0 // 20), int(y1 // 20) + 1):
-                for ox0, oy0, ox1, oy1, other in grid.get((gx, gy), ()):
-                    if other is not owner and x0 < ox1 and ox0 < x1 and y0 < oy1 and oy0 < y1:
+                for ox0, oy0, ox1, oy1 in grid.get((gx, gy), ()):
+                    if x0 < ox1 and ox0 < x1 and y0 < oy1 and oy0 < y1:
                         return False
         return True
 
-    for s in series:
-        for p in s.points:
-            x, y = p.x, p.y
-            box = (x - 7, y - 7, x + 7, y + 7, p)
-            for gx in range(int((x - 7) // 40), int((x + 7) // 40) + 1):
-                for gy in range(int((y - 7) // 20), int((y + 7) // 20) + 1):
-                    found = grid.get((gx, gy))
-                    if found is None:
-                        grid[(gx, gy)] = [box]
-                    else:
-                        found.append(box)
     # The points to label, each with its line and place on it: a point's neighbours
     # on its own line are what a label hits first on a long, dense line, so they
     # are looked at before the grid.
@@ -407,7 +414,7 @@ def _place_labels(series: list[SeriesView], chart: Chart) -> None:
                 if not free(x0, y0, x1, y1, p):
                     continue
                 p.labelled, p.label_y = True, round(p.y + dy, 1)
-                add(x0, y0, x1, y1, None)
+                add(x0, y0, x1, y1)
                 break
 
 
