@@ -38,7 +38,7 @@ from feedback.cases.axes import (
     style_for,
     ticks,
 )
-from feedback.cases.fragments import escaped
+from feedback.cases.fragments import Html, escaped
 from feedback.instruments import scoring, signals
 from feedback.instruments.schema import Instrument
 from feedback.services.trajectories import (
@@ -184,13 +184,13 @@ def _name(role: str, label: str | None, role_name: Callable[[str], str]) -> str:
     return f"{base} ({label})" if label else base
 
 
-def _item_text(rating: Rating, opt: Options) -> Markup:
+def _item_text(rating: Rating, opt: Options) -> Html:
     """Every item's value in one line: "Me 6,1 · Family 6,0 · …", skips said as such.
 
-    Already escaped (a :class:`~markupsafe.Markup`), from labels and values escaped
-    once per page: the line is printed twice per answer (the point's description
-    and the table's cell), and escaping it whole each time cost more than the
-    rest of the line's work.
+    Already escaped (an :class:`~feedback.cases.fragments.Html`), from labels and
+    values escaped once per page: the line is printed twice per answer (the
+    point's description and the table's cell), and escaping it whole each time
+    cost more than the rest of the line's work.
     """
     found = opt._items.get(id(rating))
     if found is None:
@@ -198,7 +198,7 @@ def _item_text(rating: Rating, opt: Options) -> Markup:
     return found
 
 
-def _items_line(rating: Rating, opt: Options) -> Markup:
+def _items_line(rating: Rating, opt: Options) -> Html:
     raw = rating.raw_items
     shown = opt._shown
     if raw:
@@ -206,8 +206,9 @@ def _items_line(rating: Rating, opt: Options) -> Markup:
         # order): then each value's place in the line is known without a lookup.
         plan = opt.items_plan(rating.instrument)
         found = plan.match(raw)
-        if found is not None:  # every part escaped (labels in the plan, values in shown)
-            return Markup(plan.line.format(*map(shown.__getitem__, found.groups())))  # noqa: S704
+        if found is not None:  # "Label value" of each item, escaped, kept per page
+            values = found.groups()
+            return Html(" · ".join([part[values[n]] for part, n in plan.parts]))
     if raw is None:  # built in Python (tests, imports): from the parsed items
         given = {v[0]: "!" + (v[2] or "") if v[1] is None else v[1] for v in rating.items}
     else:  # straight from the database's text, key=73,key2=!skipped
@@ -215,17 +216,34 @@ def _items_line(rating: Rating, opt: Options) -> Markup:
     parts = []
     for key, label in opt.item_labels_html(rating.instrument):
         parts.append(f"{label} {shown[given.get(key)]}")
-    return Markup(" · ".join(parts))  # noqa: S704 - every part escaped above
+    return Html(" · ".join(parts))  # every part escaped above
 
 
 @dataclass(frozen=True)
 class _ItemsPlan:
-    """A pack's items line as a format string whose fields follow the database's order."""
+    """How a pack's items line is filled from the database's text of an answer."""
 
     #: The database's text when it holds every item in item key order, the values
     #: captured: ``individually=([^,]*),interpersonally=([^,]*),…``.
     match: Callable[[str], re.Match | None]
-    line: str  # "Label {2} · Label {0} · …", the labels escaped
+    #: In the line's order: the item's "Label value" texts (by the value as captured)
+    #: and which captured value is the item's.
+    parts: tuple[tuple[_Part, int], ...]
+
+
+class _Part(dict):
+    """One item's "Label 7,3" (escaped) by its answer as the database's text ("73")."""
+
+    __slots__ = ("label", "shown")
+
+    def __init__(self, label: str, shown: _Shown):
+        super().__init__()
+        self.label = label
+        self.shown = shown
+
+    def __missing__(self, value):
+        text = self[value] = f"{self.label} {self.shown[value]}"
+        return text
 
 
 class _Shown(dict):
@@ -275,7 +293,7 @@ def _line_series(chart: Chart, axis: TimeAxis, y: Y, t_key: str, role: str, name
         text = value_of(value, instrument.value_decimals)
         detail = f"{who}: {short[date_of(m.held_on)]} · #{m.number} · {short[text]}"
         if items:
-            detail = f"{detail} ({items if type(items) is Markup else escape(items)})"
+            detail = f"{detail} ({items.text if type(items) is Html else escape(items)})"
         # PointView(x, y, value_text, detail, label_y, labelled, hollow, flag,
         #           meeting_number, held_on, value)
         p = PointView(x, py, text, Markup(detail),  # noqa: S704 - its parts escaped
@@ -466,10 +484,9 @@ class Options:
             labels = self.item_labels_html(pack)
             order = sorted(key for key, _label in labels)
             place = {key: n for n, key in enumerate(order)}
-            line = " · ".join(f"{label.replace('{', '{{').replace('}', '}}')} {{{place[key]}}}"
-                              for key, label in labels)
             pattern = re.compile(",".join(f"{re.escape(key)}=([^,]*)" for key in order))
-            found = self._plans[id(pack)] = _ItemsPlan(pattern.fullmatch, line)
+            found = self._plans[id(pack)] = _ItemsPlan(pattern.fullmatch, tuple(
+                (_Part(label, self._shown), place[key]) for key, label in labels))
         return found
 
     def item_labels_html(self, pack: Instrument) -> list[tuple[str, str]]:

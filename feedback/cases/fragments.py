@@ -58,8 +58,10 @@ def _e(value) -> str:
     kind = type(value)
     if kind is str:
         return escaped[value] if len(value) < SHORT else str(escape(value))
-    if kind is Markup:  # escaped already (a point's description, an items line)
+    if kind is Markup:  # escaped already (a point's description)
         return value
+    if kind is Html:  # escaped already (an items line)
+        return value.text
     return str(escape(value))
 
 
