@@ -19,8 +19,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from operator import attrgetter
+from typing import NamedTuple
 
-from markupsafe import Markup, escape
+from markupsafe import escape
 
 from feedback.cases.axes import (
     BOTTOM,
@@ -57,7 +58,7 @@ class PointView:
     y: float
     value_text: str
     #: Everything about the point in one sentence: date, number, version, total, items
-    #: (escaped: a Markup).
+    #: (escaped already: printed as it is).
     detail: str
     label_y: float = 0
     labelled: bool = True
@@ -114,8 +115,7 @@ class Bar:
     band: str = ""
 
 
-@dataclass(slots=True)
-class Row:
+class Row(NamedTuple):
     """One row of a graph's table alternative."""
 
     who: str
@@ -128,6 +128,10 @@ class Row:
     note: str = ""
     flagged: bool = False
     hollow: bool = False
+
+
+#: Named tuples made without the keyword handling of their constructors.
+_new = tuple.__new__
 
 
 @dataclass
@@ -296,7 +300,7 @@ def _line_series(chart: Chart, axis: TimeAxis, y: Y, t_key: str, role: str, name
             detail = f"{detail} ({items.text if type(items) is Html else escape(items)})"
         # PointView(x, y, value_text, detail, label_y, labelled, hollow, flag,
         #           meeting_number, held_on, value)
-        p = PointView(x, py, text, Markup(detail),  # noqa: S704 - its parts escaped
+        p = PointView(x, py, text, detail,  # escaped: built from escaped parts
                       0, True, not instrument.psychometric,
                       flags[n] if flags else None, m.number, m.held_on, value / 10)
         if last is not None and m.number - last.meeting_number > 1:
@@ -438,9 +442,9 @@ def _place_labels(series: list[SeriesView], chart: Chart) -> None:
 
 def _rows(t_name: str, role: str, ratings: Iterable[tuple[Rating, int | None, str, str]],
           fmt: Formatter, text: Callable[[Instrument], str]) -> list[Row]:
-    return [Row(t_name, role, fmt.date(r.meeting.held_on), r.meeting.number,
-                text(r.instrument), fmt.tenths(value), items, note, bool(note),
-                not r.psychometric)
+    return [_new(Row, (t_name, role, fmt.date(r.meeting.held_on), r.meeting.number,
+                       text(r.instrument), fmt.tenths(value), items, note, bool(note),
+                       not r.psychometric))
             for r, value, items, note in ratings]
 
 
@@ -695,8 +699,7 @@ def experience_chart(data: CaseTrajectories, axis: TimeAxis, opt: Options) -> Ch
         chart.rows += _rows(name, t.role, (
             (r, None, _item_text(r, opt), "")
             for r in t.answered), opt.fmt, opt.title)
-        for row in chart.rows:
-            row.value = ""
+    chart.rows = [row._replace(value="") for row in chart.rows]  # the smileys have no score
     return chart
 
 

@@ -58,7 +58,7 @@ def _e(value) -> str:
     kind = type(value)
     if kind is str:
         return escaped[value] if len(value) < SHORT else str(escape(value))
-    if kind is Markup:  # escaped already (a point's description)
+    if kind is Markup:
         return value
     if kind is Html:  # escaped already (an items line)
         return value.text
@@ -66,7 +66,11 @@ def _e(value) -> str:
 
 
 def points(s) -> Html:
-    """One series' points: focusable, labelled for screen readers, with their data."""
+    """One series' points: focusable, labelled for screen readers, with their data.
+
+    A point's description (``detail``) is escaped already: charts build it from
+    parts escaped once per page.
+    """
     out = []
     colour = _e(s.colour)
     for p in s.points:
@@ -79,7 +83,7 @@ def points(s) -> Html:
         mark = f'<circle class="mark" cx="{p.x}" cy="{p.y}" r="11"/>' if p.flag else ""
         label = (f'<text class="val" x="{p.x}" y="{p.label_y}" text-anchor="middle" '
                  f'aria-hidden="true">{_e(p.value_text)}</text>') if p.labelled else ""
-        out.append(f'<g class="pt{flag}" tabindex="0" role="img" aria-label="{_e(p.detail)}" '
+        out.append(f'<g class="pt{flag}" tabindex="0" role="img" aria-label="{p.detail}" '
                    f'data-date="{p.held_on}" data-value="{p.value}" '
                    f'data-meeting="{p.meeting_number}">{dot}{mark}{label}</g>')
     return Html("".join(out))
