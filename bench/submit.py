@@ -50,6 +50,10 @@ COUNTS = {
 }
 
 
+#: Rounds of posts per side and level, interleaved: a round of 400 lasts about a
+#: second, and on a shared machine one slow second moved a two-round ratio by ±0.1.
+ROUNDS = 4
+
 def _value(rng: random.Random) -> str:
     whole = rng.randint(0, 10)
     return str(whole) if whole == 10 or rng.random() < 0.3 else f"{whole}.{rng.randint(0, 9)}"
@@ -72,7 +76,7 @@ def requests_for(links: list[seed.OpenedLink], seed_value: int = 1):
 
 
 def run(report: Report, engines=("sqlite", "postgresql"), per_round: int = 400,
-        rounds: int = 2, concurrency=CONCURRENCY, workers: int | None = None,
+        rounds: int = ROUNDS, concurrency=CONCURRENCY, workers: int | None = None,
         warmup: int = 16) -> None:
     for kind in engines:
         if kind == "postgresql" and (why := postgres_unavailable()):
@@ -155,7 +159,7 @@ def _report_level(report, what, results: Rounds, app_db, baseline_db) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-round", type=int, default=400)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
     parser.add_argument("--engines", default="sqlite,postgresql")
     args = parser.parse_args(argv)
     report = Report("submit")
