@@ -37,23 +37,25 @@ def _ruler_ratings(people) -> list[tuple[str, int]]:
             if r.pack.family == meeting_results.RULER and r.total_tenths is not None]
 
 
-def _outcome_chart(meeting) -> list:
+def _outcome_chart(meeting, data) -> list:
     """The outcome graph as the case page draws it (time axis, values, bands) up to now."""
+    if not data.family("outcome"):
+        return []
     opt = charts.page_options(
         notes=_chart_notes(),
         not_on_track_after=current_app.config.get("FEEDBACK_NOT_ON_TRACK_AFTER", 4),
         **expected.for_page(meeting.case))
-    data = trajectories.for_case(meeting.case, ("outcome",), until=meeting)
-    return charts.case_charts(data, opt, families=("outcome",)) if data.family("outcome") else []
+    return charts.case_charts(data, opt, families=("outcome",))
 
 
 def results_context(meeting) -> dict:
     """What the results fragment shows: who answered what, the graph, the journal."""
     people = meeting_results.for_meeting(meeting)
-    data = trajectories.for_case(meeting.case, families=("outcome", "session"))
+    # One read for both: the graph and the journal look at this meeting and the ones before.
+    data = trajectories.for_case(meeting.case, ("outcome", "session"), until=meeting)
     return {
         "people": people,
-        "graphs": _outcome_chart(meeting),
+        "graphs": _outcome_chart(meeting, data),
         "not_on_track_after": current_app.config.get("FEEDBACK_NOT_ON_TRACK_AFTER", 4),
         "journal": journal.summaries(data, meeting.id, lambda _lang: _ruler_ratings(people)),
         "stamp": meeting_results.stamp(meeting),
