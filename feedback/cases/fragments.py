@@ -140,36 +140,25 @@ def rows(chart, words: dict) -> Html:
     return Html("\n".join(out))
 
 
-def entries(found, words: dict, parts: dict | None = None) -> Html:
-    """Who answered what at one meeting (timeline entries, in the order they came):
-    one line per person, voided answers struck out. ``parts`` keeps the markup of
-    an answer across the meetings of one page (the same few repeat)."""
-    if not found:
-        return Html(f'<p class="hint">{_e(words.get("no_answers", ""))}</p>')
-    parts = {} if parts is None else parts
-    people: dict[str, list[str]] = {}
-    for e in found:
-        key = (e.title, e.total, e.missing, e.voided)
-        part = parts.get(key)
-        if part is None:
-            part = parts[key] = _entry(e, words)
-        line = people.get(e.who)
-        if line is None:
-            people[e.who] = [part]
-        else:
-            line.append(part)
+def answered(people: dict[str, list[str]], words: dict) -> str:
+    """Who answered what at one meeting: one line per person (``people``: each person's
+    name and the markup of their answers, :func:`answer`, in the order they came)."""
+    if not people:
+        return f'<p class="hint">{_e(words.get("no_answers", ""))}</p>'
     lines = "".join(f"<li><strong>{_e(who)}:</strong> " + " · ".join(line) + "</li>"
                     for who, line in people.items())
-    return Html(f'<ul class="answered">{lines}</ul>')
+    return f'<ul class="answered">{lines}</ul>'
 
 
-def _entry(e, words: dict) -> str:
-    text = _e(e.title) + (f" {_e(e.total)}" if e.total else "")
-    if e.voided:
-        voided = _e(words.get("voided", "voided"))
-        text = f'<del>{text}</del> <span class="voided-mark">({voided})</span>'
-    if e.missing:
+def answer(title: str, total: str | None, missing: int, voided: bool, words: dict) -> str:
+    """One answered questionnaire in the timeline: its title and total, skips counted,
+    struck out when voided."""
+    text = _e(title) + (f" {_e(total)}" if total else "")
+    if voided:
+        mark = _e(words.get("voided", "voided"))
+        text = f'<del>{text}</del> <span class="voided-mark">({mark})</span>'
+    if missing:
         skipped = words.get("skipped_n", lambda n: f"{n}")
-        text += f' <span class="hint">({_e(skipped(e.missing))})</span>'
-    return (f'<span class="entry voided">{text}</span>' if e.voided
+        text += f' <span class="hint">({_e(skipped(missing))})</span>'
+    return (f'<span class="entry voided">{text}</span>' if voided
             else f'<span class="entry">{text}</span>')

@@ -3,27 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from feedback.cases import fragments
 from feedback.cases.charts import Options, _name
 from feedback.instruments.schema import Instrument
 from feedback.services.trajectories import CaseTrajectories
-
-
-class Entry(NamedTuple):
-    """One questionnaire answered at a meeting, as the timeline lists it."""
-
-    who: str
-    role: str
-    title: str
-    total: str | None
-    missing: int
-    voided: bool
-
-
-#: Made without the keyword handling of ``Entry(...)``: a long case lists thousands.
-_entry = tuple.__new__
 
 
 @dataclass(slots=True)
@@ -34,7 +18,6 @@ class TimelineMeeting:
     number: int
     type: str
     date_text: str
-    entries: tuple[Entry, ...]
     #: Who answered what, as markup (cases/fragments.py).
     markup: str = ""
 
@@ -45,15 +28,20 @@ def short_title(pack: Instrument, opt: Options) -> str:
 
 
 def timeline(data: CaseTrajectories, opt: Options) -> list[TimelineMeeting]:
-    """The meetings, newest first, with every answer (voided ones marked)."""
+    """The meetings, newest first, with every answer (voided ones marked).
+
+    Each answer's markup is made once per page for each (questionnaire, total,
+    skips, voided) it shows, and the meeting's lines are joined as the answers
+    are read: a case with 200 meetings lists hundreds.
+    """
     names: dict[tuple[str, str | None], str] = {}
     titles: dict[int, str] = {}
     totals: dict[tuple[int, int], str] = {}
-    value, date_text = opt.fmt.value, opt.fmt.date
-    parts: dict = {}
+    value, date_text, words = opt.fmt.value, opt.fmt.date, opt.notes
+    parts: dict[tuple, str] = {}
     out = []
     for m in reversed(data.meetings):
-        entries = []
+        people: dict[str, list[str]] = {}
         for a in data.timeline.get(m.id, ()):
             name = names.get((a.role, a.label))
             if name is None:
@@ -68,8 +56,15 @@ def timeline(data: CaseTrajectories, opt: Options) -> list[TimelineMeeting]:
                 if total is None:
                     total = totals[(a.total_tenths, pack.value_decimals)] = value(
                         a.total_tenths, pack.value_decimals)
-            entries.append(_entry(Entry, (name, a.role, title, total, a.missing, a.voided)))
-        entries = tuple(entries)
-        out.append(TimelineMeeting(str(m.id), m.number, m.type, date_text(m.held_on), entries,
-                                   fragments.entries(entries, opt.notes, parts)))
+            key = (title, total, a.missing, a.voided)
+            part = parts.get(key)
+            if part is None:
+                part = parts[key] = fragments.answer(title, total, a.missing, a.voided, words)
+            line = people.get(name)
+            if line is None:
+                people[name] = [part]
+            else:
+                line.append(part)
+        out.append(TimelineMeeting(str(m.id), m.number, m.type, date_text(m.held_on),
+                                   fragments.answered(people, words)))
     return out
