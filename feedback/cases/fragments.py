@@ -130,13 +130,15 @@ def rows(chart, words: dict) -> Html:
     # Names, dates, versions, values and notes repeat down the table: kept escaped.
     short = escaped
     out = []
-    for r in chart.rows:
-        value = f'{score} class="num">{short[r.value]}</td>' if with_score else ""
+    # Rows are charts.Row named tuples, unpacked (faster than ten attribute reads).
+    for (r_who, _role, r_date, r_number, r_version, r_value, r_items, r_note, flagged,
+         hollow) in chart.rows:
+        value = f'{score} class="num">{short[r_value]}</td>' if with_score else ""
         out.append(
-            f'{FLAGGED if r.flagged else "<tr>"}{who}>{short[r.who]}</td>'
-            f'{date}>{short[r.date_text]}</td>{meeting} class="num">{r.number}</td>'
-            f'{version}>{short[r.version]}{"*" if r.hollow else ""}</td>{value}'
-            f'{items}>{_e(r.items)}</td>{note}>{short[r.note]}</td></tr>')
+            f'{FLAGGED if flagged else "<tr>"}{who}>{short[r_who]}</td>'
+            f'{date}>{short[r_date]}</td>{meeting} class="num">{r_number}</td>'
+            f'{version}>{short[r_version]}{"*" if hollow else ""}</td>{value}'
+            f'{items}>{_e(r_items)}</td>{note}>{short[r_note]}</td></tr>')
     return Html("\n".join(out))
 
 
