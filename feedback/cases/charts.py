@@ -401,21 +401,20 @@ def _place_labels(series: list[SeriesView], chart: Chart) -> None:
                         return False
         return True
 
-    # The points to label, each with its line and place on it: a point's neighbours
-    # on its own line are what a label hits first on a long, dense line, so they
-    # are looked at before the grid.
-    first = [(s.points[0], s.points, 0) for s in series if s.points]
+    # The points to label: each line's first, then marked points, then the rest
+    # from the latest back (on a dense line only its first and marked points).
+    first = [s.points[0] for s in series if s.points]
     dense = {id(s) for s in series if _dense(s)}
-    rest = sorted(((p, s.points, n) for s in series for n, p in enumerate(s.points)
-                   if n and (p.flag is not None or id(s) not in dense)),
-                  key=lambda c: (c[0].flag is None, -c[0].x))
+    rest = sorted((p for s in series for p in s.points[1:]
+                   if p.flag is not None or id(s) not in dense),
+                  key=lambda p: (p.flag is None, -p.x))
     for s in series:
         if id(s) in dense:
             for p in s.points[1:]:
                 if p.flag is None:
                     p.labelled = False
     left, bottom = chart.left - 10, chart.bottom
-    for p, points, n in first + rest:
+    for p in first + rest:
         if not p.labelled:
             continue
         half = (8.6 * len(p.value_text) + 4) / 2
@@ -423,21 +422,13 @@ def _place_labels(series: list[SeriesView], chart: Chart) -> None:
         x0, x1 = p.x - half, p.x + half
         if x0 < left:
             continue
-        beside = (points[n - 1] if n else None, points[n + 1] if n + 1 < len(points) else None)
-        near = [q for q in beside if q is not None and x0 < q.x + 7 and q.x - 7 < x1]
         for dy in (-12, 24):
             y0, y1 = p.y + dy - 13, p.y + dy + 3
-            if y0 < 2 or y1 > bottom:
+            if y0 < 2 or y1 > bottom or not free(x0, y0, x1, y1, p):
                 continue
-            for q in near:
-                if y0 < q.y + 7 and q.y - 7 < y1:
-                    break  # a neighbour's point is in the way (the grid would say so too)
-            else:
-                if not free(x0, y0, x1, y1, p):
-                    continue
-                p.labelled, p.label_y = True, round(p.y + dy, 1)
-                add(x0, y0, x1, y1)
-                break
+            p.labelled, p.label_y = True, round(p.y + dy, 1)
+            add(x0, y0, x1, y1)
+            break
 
 
 def _rows(t_name: str, role: str, ratings: Iterable[tuple[Rating, int | None, str, str]],
@@ -699,7 +690,6 @@ def experience_chart(data: CaseTrajectories, axis: TimeAxis, opt: Options) -> Ch
         chart.rows += _rows(name, t.role, (
             (r, None, _item_text(r, opt), "")
             for r in t.answered), opt.fmt, opt.title)
-    chart.rows = [row._replace(value="") for row in chart.rows]  # the smileys have no score
     return chart
 
 
